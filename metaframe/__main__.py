@@ -1,0 +1,3 @@
+from metaframe.cli import main
+
+main()

@@ -1,0 +1,235 @@
+"""Run configuration: dataclasses with documented defaults, TOML files, ``--set`` overrides, presets.
+
+A run is described by :class:`RunSettings` plus three free-form option tables, one per plugin
+(``[algorithm]``, ``[model]``, ``[task]``). Each plugin turns its table into its own dataclass with
+:func:`parse_options`, which rejects unknown keys and converts strings given on the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from metaframe.errors import UsageError
+
+SECTIONS = ("algorithm", "model", "task")
+T = TypeVar("T")
+
+
+@dataclass
+class RunSettings:
+    """The engine's knobs, shared by every algorithm, model and task.
+
+    :param k: support examples per task (the paper's K).
+    :param t: inner (personalization) iterations per task (the paper's T).
+    :param meta_iterations: number of outer steps.
+    :param meta_batch: tasks per outer step.
+    :param seed: seeds task sampling and initialization; runs with equal seeds are identical on CPU.
+    :param device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
+    :param inner_schedule: ``paper`` (constant for T/2 then linear decay to 0), ``constant``, ``linear``.
+    :param checkpoint_every: save resumable state every N meta-iterations (and always at the end).
+    :param sample_every: save a sample picture every N meta-iterations (0: only at the end).
+    :param log_every: write a metrics line every N meta-iterations.
+    """
+
+    k: int = 5
+    t: int = 20
+    meta_iterations: int = 300
+    meta_batch: int = 1
+    seed: int = 0
+    device: str = "auto"
+    inner_schedule: str = "paper"
+    checkpoint_every: int = 50
+    sample_every: int = 0
+    log_every: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("k", "t", "meta_iterations", "meta_batch", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.sample_every < 0:
+            raise UsageError(f"sample_every must be 0 or more, got {self.sample_every}")
+        if self.inner_schedule not in ("paper", "constant", "linear"):
+            raise UsageError(
+                f"inner_schedule must be paper, constant or linear, got {self.inner_schedule!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named configuration: which algorithm, model and task, and the settings and options to use.
+
+    :param algorithm: the algorithm it is for, or ``None`` for defaults that suit any algorithm.
+    :param settings: :class:`RunSettings` fields, e.g. ``{"k": 5, "t": 20}``.
+    :param options: per-plugin option tables, e.g. ``{"algorithm": {"epsilon": 1.0}}``.
+    """
+
+    algorithm: str | None
+    model: str
+    task: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run: names, engine settings and plugin options."""
+
+    algorithm: str
+    model: str
+    task: str
+    settings: RunSettings = field(default_factory=RunSettings)
+    options: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
+    preset: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serializable view, as stored in ``run.json``."""
+        return {
+            "algorithm": self.algorithm,
+            "model": self.model,
+            "task": self.task,
+            "preset": self.preset,
+            "settings": dataclasses.asdict(self.settings),
+            "options": self.options,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            data["algorithm"],
+            data["model"],
+            data["task"],
+            RunSettings(**data["settings"]),
+            {section: dict(data["options"].get(section, {})) for section in SECTIONS},
+            data.get("preset"),
+        )
+
+
+def parse_options(cls: type[T], options: dict[str, Any], where: str) -> T:
+    """Build dataclass ``cls`` from ``options``, converting strings and rejecting unknown keys.
+
+    :param where: how the user spells this table (``"model"`` → ``--set model.KEY=...``), for errors.
+    """
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in options.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(sorted(known))}"
+            raise UsageError(f"unknown option {where}.{key}; {hint}")
+        values[key] = coerce(value, hints[key], f"{where}.{key}")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"bad {where} options: {error}") from None
+
+
+def coerce(value: Any, hint: Any, name: str) -> Any:
+    """Convert ``value`` (often a string from ``--set``) to the type ``hint``; bad values are UsageError."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null", "")):
+            return None
+        return coerce(value, args[0], name)
+    if origin in (list, tuple) and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if origin in (list, tuple):
+        (item,) = typing.get_args(hint)[:1] or (Any,)
+        converted = [coerce(v, item, name) for v in value]
+        return tuple(converted) if origin is tuple else converted
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise UsageError(f"{name} must be true or false, got {value!r}")
+    if hint in (int, float):
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{name} must be {'an integer' if hint is int else 'a number'}, got {value!r}") from None
+        if hint is int and isinstance(value, float) and value != number:
+            raise UsageError(f"{name} must be an integer, got {value!r}")
+        return number
+    if hint in (str, Path):
+        return hint(value)
+    return value
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split ``"a.b=value"`` into ``("a.b", "value")``; anything else is a UsageError."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"--set expects KEY=VALUE (e.g. model.scale=tiny), got {text!r}")
+    return key.strip(), value.strip()
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a run configuration file; a missing or malformed file is a UsageError."""
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """A flat-or-sectioned layer of settings applied over ``base`` (one level of nesting)."""
+    merged = json.loads(json.dumps(base))
+    for key, value in layer.items():
+        if isinstance(value, dict):
+            merged.setdefault(key, {}).update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_run_config(
+    algorithm: str,
+    model: str,
+    task: str,
+    layers: list[dict[str, Any]],
+    preset_name: str | None = None,
+    preset: Preset | None = None,
+) -> RunConfig:
+    """Resolve a run: preset, then each layer in order (config file, ``--set``, explicit options).
+
+    Each layer is ``{"k": 5, "model": {"scale": "tiny"}, ...}``: top-level keys are
+    :class:`RunSettings` fields, sections are plugin options.
+    """
+    resolved: dict[str, Any] = {section: {} for section in SECTIONS}
+    if preset is not None:
+        resolved = merge(resolved, {**preset.settings, **preset.options})
+    for layer in layers:
+        resolved = merge(resolved, layer)
+    options = {section: resolved.pop(section) for section in SECTIONS}
+    settings = parse_options(RunSettings, resolved, "run")
+    return RunConfig(algorithm, model, task, settings, options, preset_name)
+
+
+def assignments_to_layer(assignments: list[str]) -> dict[str, Any]:
+    """Turn ``["k=5", "model.scale=tiny"]`` into a layer for :func:`build_run_config`."""
+    layer: dict[str, Any] = {}
+    for text in assignments:
+        key, value = parse_assignment(text)
+        section, dot, rest = key.partition(".")
+        if dot and section in SECTIONS:
+            layer.setdefault(section, {})[rest] = value
+        elif dot:
+            raise UsageError(f"--set {key}: the part before the dot must be one of {', '.join(SECTIONS)}")
+        else:
+            layer[key] = value
+    return layer

@@ -1,0 +1,68 @@
+"""Hook specifications: the only ways a plugin extends metaframe.
+
+A plugin is a module (or object) exposing functions decorated with :data:`hookimpl` and named after the
+specs below, and registered under the ``metaframe`` entry-point group. metaframe's own algorithms,
+models and tasks arrive exactly this way.
+
+Each ``register`` callback takes ``(name, factory, summary=None)``; ``summary`` defaults to the first
+line of the factory's docstring. Names are lower-case words joined by ``-`` or ``_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("metaframe")
+hookimpl = pluggy.HookimplMarker("metaframe")
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_algorithms(register: Register) -> None:
+    """Register outer algorithms.
+
+    :param register: call ``register(name, factory, summary=None)``; ``factory(options, model, settings)``
+        returns a :class:`metaframe.protocols.OuterAlgorithm`. ``options`` is the dict given under
+        ``[algorithm]`` / ``--set algorithm.KEY=VALUE``; ``settings`` the run's
+        :class:`metaframe.config.RunSettings`.
+    """
+
+
+@hookspec
+def register_models(register: Register) -> None:
+    """Register task models.
+
+    :param register: call ``register(name, factory, summary=None)``; ``factory(options, task_info)``
+        returns a :class:`metaframe.protocols.TaskModel`. ``task_info`` is the sampler's ``info`` dict.
+    """
+
+
+@hookspec
+def register_tasks(register: Register) -> None:
+    """Register task samplers.
+
+    :param register: call ``register(name, factory, summary=None)``; ``factory(options, k=K)`` returns a
+        :class:`metaframe.protocols.TaskSampler` whose support sets hold ``K`` examples.
+    """
+
+
+@hookspec
+def register_presets(register: Register) -> None:
+    """Register named run configurations (e.g. ``metapix``).
+
+    :param register: call ``register(name, preset, summary=None)`` with a
+        :class:`metaframe.config.Preset`. A preset whose algorithm, model and task all match a run's is
+        applied to that run automatically unless another preset is named.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``metaframe`` command line.
+
+    :param cli: the root :class:`typer.Typer` application; add commands with ``cli.command()(fn)``.
+    """

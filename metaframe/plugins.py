@@ -1,0 +1,135 @@
+"""The plugin manager: loads every ``metaframe`` entry point, one at a time, into the registries.
+
+A plugin that fails to import, misspells a hook or raises inside one is recorded as failed, with its
+error, and everything else keeps working (``metaframe plugins`` shows it).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from metaframe import hookspecs
+from metaframe.registry import Registry
+
+GROUP = "metaframe"
+REGISTRIES = {
+    "register_algorithms": "algorithms",
+    "register_models": "models",
+    "register_tasks": "tasks",
+    "register_presets": "presets",
+}
+
+
+@dataclass
+class PluginInfo:
+    """What ``metaframe plugins`` reports about one plugin."""
+
+    name: str
+    version: str
+    status: str = "ok"
+    error: str | None = None
+
+
+@dataclass
+class Plugins:
+    """The loaded plugins and what they registered."""
+
+    manager: pluggy.PluginManager
+    infos: list[PluginInfo] = field(default_factory=list)
+    algorithms: Registry = field(default_factory=lambda: Registry("algorithm"))
+    models: Registry = field(default_factory=lambda: Registry("model"))
+    tasks: Registry = field(default_factory=lambda: Registry("task"))
+    presets: Registry = field(default_factory=lambda: Registry("preset"))
+
+    def info(self, name: str) -> PluginInfo:
+        """The :class:`PluginInfo` of plugin ``name``."""
+        return next(info for info in self.infos if info.name == name)
+
+    def versions(self) -> dict[str, str]:
+        """Name → version of every plugin that loaded, for provenance."""
+        return {info.name: info.version for info in self.infos if info.status == "ok"}
+
+    def add(self, name: str, plugin: Any, version: str = "unknown") -> PluginInfo:
+        """Register ``plugin`` (a module or object with hook implementations) and run its hooks."""
+        info = PluginInfo(name, version)
+        self.infos.append(info)
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()
+        except Exception as error:  # noqa: BLE001 - any plugin failure is reported, never fatal
+            self.manager.unregister(name=name)
+            return _fail(info, error)
+        try:
+            self._collect(name)
+        except Exception as error:  # noqa: BLE001
+            self.manager.unregister(name=name)
+            return _fail(info, error)
+        return info
+
+    def _collect(self, name: str) -> None:
+        # Collect into a scratch list first so a hook that raises half-way registers nothing.
+        pending: list[tuple[Registry, tuple[Any, ...]]] = []
+        for hook_name, attribute in REGISTRIES.items():
+            registry = getattr(self, attribute)
+            for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=lambda *a, _r=registry, **k: pending.append((_r, _args(*a, **k))))
+        for registry, (entry_name, _, _) in pending:
+            registry.check_new(entry_name, name)
+        for registry, (entry_name, factory, summary) in pending:
+            registry.add(entry_name, factory, summary, name)
+
+
+def _args(name: str, factory: Any, summary: str | None = None) -> tuple[Any, ...]:
+    return (name, factory, summary)
+
+
+def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:
+    info.status = "failed"
+    info.error = f"{type(error).__name__}: {error}"
+    return info
+
+
+def new_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows metaframe's hook specifications."""
+    manager = pluggy.PluginManager(GROUP)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def load_plugins(
+    entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+    extra: Iterable[tuple[str, ModuleType | object]] = (),
+) -> Plugins:
+    """Load plugins from ``entry_points`` (default: the installed ``metaframe`` group) and ``extra``.
+
+    ``extra`` is a list of ``(name, plugin)`` pairs, for tests and scripts that register a plugin
+    without installing it.
+    """
+    plugins = Plugins(new_manager())
+    if entry_points is None:
+        entry_points = importlib.metadata.entry_points(group=GROUP)
+    for entry_point in sorted(entry_points, key=lambda ep: ep.name):
+        version = entry_point.dist.version if entry_point.dist else "unknown"
+        try:
+            module = entry_point.load()
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not break the CLI
+            plugins.infos.append(_fail(PluginInfo(entry_point.name, version), error))
+            continue
+        plugins.add(entry_point.name, module, version)
+    for name, plugin in extra:
+        plugins.add(name, plugin)
+    return plugins
+
+
+@functools.cache
+def get_plugins() -> Plugins:
+    """The installed plugins, loaded once per process."""
+    return load_plugins()

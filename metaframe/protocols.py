@@ -1,0 +1,183 @@
+"""The contracts between the engine and its plugins.
+
+Three roles meet in a meta-training run:
+
+* a :class:`TaskSampler` draws :class:`Task` objects (K support examples and a query set) from a
+  family of tasks, with an explicit random generator, and lists the held-out evaluation tasks;
+* a :class:`TaskModel` owns one or more named networks (all meta-learned state lives in them) and
+  knows how to run one adaptation iteration, how to score a query batch and, optionally, how to give
+  a differentiable loss of an explicit parameter dict (capability ``"functional"``);
+* an :class:`OuterAlgorithm` turns a meta-batch of tasks into one update of the model's networks.
+
+The engine (:mod:`metaframe.loop`) knows nothing else about any of them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+Batch = dict[str, Tensor]
+"""A batch is a dict of tensors sharing their first (batch) dimension."""
+
+# Capabilities a model may declare; algorithms list the ones they require.
+FUNCTIONAL = "functional"
+"""The model implements :meth:`TaskModel.functional_loss` (needed by second-order MAML)."""
+SAMPLES = "samples"
+"""The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
+
+
+@dataclass
+class Task:
+    """One task: K support examples to adapt on and a query set to score the adapted model on.
+
+    :param name: a stable identifier (e.g. the video and shot it came from), used in reports.
+    :param support: the K examples that personalization may look at.
+    :param query: held-out examples of the same task; never seen during adaptation.
+    :param meta: free-form facts about the task (identity, amplitude, ...), JSON-serializable.
+    """
+
+    name: str
+    support: Batch
+    query: Batch
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to(self, device: torch.device | str) -> Task:
+        """Return the same task with every tensor on ``device``."""
+        return Task(self.name, batch_to(self.support, device), batch_to(self.query, device), self.meta)
+
+
+def batch_to(batch: Batch, device: torch.device | str) -> Batch:
+    """Move every tensor of ``batch`` to ``device`` (a no-op for tensors already there)."""
+    return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+
+
+def batch_size(batch: Batch) -> int:
+    """Number of examples in ``batch`` (the first dimension of its tensors)."""
+    return len(next(iter(batch.values())))
+
+
+class TaskSampler(ABC):
+    """A family of tasks.
+
+    Subclasses are built by the factory registered under their name with ``(options, k=K)`` and must be
+    deterministic: the same generator state gives the same task, and :meth:`eval_tasks` always gives the
+    same list. Evaluation tasks never share an identity with training tasks.
+    """
+
+    @property
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """Facts a model needs to shape itself (e.g. ``in_channels``, ``size``), JSON-serializable."""
+
+    @abstractmethod
+    def sample(self, generator: torch.Generator) -> Task:
+        """Draw one training task using only ``generator`` for randomness."""
+
+    @abstractmethod
+    def eval_tasks(self) -> list[Task]:
+        """The fixed, ordered list of held-out evaluation tasks."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release background workers or files; called once when the run ends."""
+
+
+class TaskModel(ABC):
+    """A model that can be personalized to one task.
+
+    :attr networks: the named networks; everything meta-learned lives in their parameters and
+        floating-point buffers. Keys become the key prefixes in ``model.safetensors``.
+    :attr capabilities: what the model offers beyond the required methods (:data:`FUNCTIONAL`,
+        :data:`SAMPLES`, ...). Algorithms refuse models that lack what they require.
+    :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"``.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    metric_goals: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, networks: Mapping[str, nn.Module]) -> None:
+        self.networks = nn.ModuleDict(dict(networks))
+
+    # -- required -------------------------------------------------------------------------------------
+    @abstractmethod
+    def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Fresh optimizers for one personalization, keyed by network name.
+
+        Their ``lr`` is the base learning rate; :func:`metaframe.loop.adapt` scales it by its schedule.
+        """
+
+    @abstractmethod
+    def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
+        """One adaptation iteration on ``batch`` (for a GAN: a D step then a G step); returns losses."""
+
+    @abstractmethod
+    def losses(self, batch: Batch) -> dict[str, Tensor]:
+        """Each network's differentiable objective on ``batch``, keyed by network name.
+
+        The gradient of ``losses[name]`` is taken only with respect to network ``name``'s parameters
+        (first-order MAML uses this at the adapted weights).
+        """
+
+    @abstractmethod
+    def score(self, batch: Batch) -> dict[str, float]:
+        """Evaluation metrics of the current weights on ``batch`` (no gradients are needed)."""
+
+    # -- optional, per capability ---------------------------------------------------------------------
+    functional_networks: ClassVar[tuple[str, ...]] = ()
+    """With :data:`FUNCTIONAL`: the networks whose parameters :meth:`functional_loss` takes."""
+
+    def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
+        """With :data:`FUNCTIONAL`: the inner-loop loss as a function of ``params``.
+
+        ``params`` maps qualified names (``"generator.model.1.weight"``) of every parameter of
+        :attr:`functional_networks` to tensors; other networks are held fixed at their current weights.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'functional' capability")
+
+    def render_samples(self, batch: Batch) -> Tensor:
+        """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'samples' capability")
+
+    # -- provided -------------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        """The device of the first parameter (CPU for a model without parameters)."""
+        first = next(self.networks.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> TaskModel:
+        """Move every network to ``device``; returns ``self``."""
+        self.networks.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        """Put every network in training (or evaluation) mode."""
+        self.networks.train(mode)
+
+
+class OuterAlgorithm(ABC):
+    """An outer (meta) algorithm: one call of :meth:`step` is one meta-iteration.
+
+    Built by its registered factory with ``(options, model, settings)`` where ``settings`` is the
+    run's :class:`metaframe.config.RunSettings` (K, T, meta-batch, meta-iterations, ...).
+
+    :attr requires: capabilities the model must declare; checked before step 0.
+    """
+
+    requires: ClassVar[frozenset[str]] = frozenset()
+
+    @abstractmethod
+    def step(self, tasks: list[Task], iteration: int) -> dict[str, float]:
+        """Perform meta-iteration ``iteration`` (0-based) over ``tasks``; return scalars to log."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State beyond the model's weights needed to resume (outer optimizer, ...)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 - stateless by default
+        """Restore what :meth:`state_dict` returned."""

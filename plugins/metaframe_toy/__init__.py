@@ -1,0 +1,1 @@
+"""The sine-regression toy of the MAML and Reptile papers: task ``sine`` and model ``mlp``."""

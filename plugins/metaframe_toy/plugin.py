@@ -1,0 +1,32 @@
+"""Registers the sine toy: task ``sine``, model ``mlp`` and its default settings."""
+
+from __future__ import annotations
+
+from metaframe import hookimpl
+from metaframe.config import Preset
+from metaframe.hookspecs import Register
+from metaframe_toy import mlp, sine
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("sine", sine.build)
+
+
+@hookimpl
+def register_models(register: Register) -> None:
+    register("mlp", mlp.build)
+
+
+@hookimpl
+def register_presets(register: Register) -> None:
+    register(
+        "sine",
+        Preset(
+            algorithm=None,
+            model="mlp",
+            task="sine",
+            settings={"k": 10, "t": 10, "meta_iterations": 1000, "meta_batch": 5, "checkpoint_every": 200},
+        ),
+        "Sine toy defaults (K=10, T=10, 1000 meta-iterations of 5 tasks), for any algorithm",
+    )

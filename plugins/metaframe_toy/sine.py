@@ -1,0 +1,65 @@
+"""Task ``sine``: regress y = A sin(x + φ) from K points (amplitude A ∈ [0.1, 5], phase φ ∈ [0, π])."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from metaframe.config import parse_options
+from metaframe.protocols import Task, TaskSampler
+
+
+@dataclass
+class SineOptions:
+    """Options of the ``sine`` task (``--set task.KEY=VALUE``).
+
+    :param amplitude: range of A.
+    :param phase: range of φ.
+    :param x_range: range of the inputs x.
+    :param query: query points per task.
+    :param eval_tasks: number of held-out evaluation tasks.
+    :param eval_seed: seed of the held-out tasks (a stream separate from training).
+    """
+
+    amplitude: tuple[float, float] = (0.1, 5.0)
+    phase: tuple[float, float] = (0.0, math.pi)
+    x_range: tuple[float, float] = (-5.0, 5.0)
+    query: int = 50
+    eval_tasks: int = 100
+    eval_seed: int = 1_000_003
+
+
+class SineTasks(TaskSampler):
+    """Sine regression tasks, K support points each (the classic MAML/Reptile toy)."""
+
+    def __init__(self, options: SineOptions, k: int) -> None:
+        self.options = options
+        self.k = k
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"in_features": 1, "out_features": 1}
+
+    def sample(self, generator: torch.Generator) -> Task:
+        uniform = lambda low_high, n=1: low_high[0] + (low_high[1] - low_high[0]) * torch.rand(  # noqa: E731
+            n, 1, generator=generator
+        )
+        amplitude, phase = uniform(self.options.amplitude).item(), uniform(self.options.phase).item()
+        x = uniform(self.options.x_range, self.k + self.options.query)
+        y = amplitude * torch.sin(x + phase)
+        support = {"x": x[: self.k], "y": y[: self.k]}
+        query = {"x": x[self.k :], "y": y[self.k :]}
+        meta = {"amplitude": amplitude, "phase": phase}
+        return Task(f"sine(A={amplitude:.3f}, phi={phase:.3f})", support, query, meta)
+
+    def eval_tasks(self) -> list[Task]:
+        generator = torch.Generator().manual_seed(self.options.eval_seed)
+        return [self.sample(generator) for _ in range(self.options.eval_tasks)]
+
+
+def build(options: dict[str, Any], k: int) -> SineTasks:
+    """Sine regression y = A sin(x + φ), K points per task (MAML/Reptile toy)."""
+    return SineTasks(parse_options(SineOptions, options, "task"), k)

@@ -1,0 +1,1 @@
+"""The ``video-shot`` task: few-shot frames of one person's video with their 2D poses."""

@@ -1,0 +1,124 @@
+"""The on-disk format of a video dataset, shared by ``metaframe prepare``, the synthetic dancers and
+the ``video-shot`` task.
+
+::
+
+    DATASET_DIR/
+      dataset.json                 {"format": "metaframe-video/1", "keypoints": "coco17", "size": S,
+                                    "videos": [{"id": ..., "identity": ..., "split": "train"|"eval",
+                                                "shots": [{"id": ..., "frames": N}, ...]}, ...]}
+      VIDEO_ID/SHOT_ID/frames/000000.png ...   S×S RGB frames (png or jpg)
+      VIDEO_ID/SHOT_ID/keypoints.json          {"keypoints": "coco17", "frames": [[[x, y, score] × 17] × N]}
+
+Keypoint coordinates are pixels of the S×S frame; a missing keypoint has score 0. ``identity`` groups
+videos of the same person (evaluation identities never appear in training); ``split`` is optional for
+prepared real videos (then every video is usable for evaluation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from metaframe.errors import UsageError
+
+FORMAT = "metaframe-video/1"
+COCO17 = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+COCO17_LIMBS = (
+    (5, 7), (7, 9), (6, 8), (8, 10), (5, 6), (5, 11), (6, 12), (11, 12),
+    (11, 13), (13, 15), (12, 14), (14, 16), (0, 1), (0, 2), (1, 3), (2, 4),
+)  # fmt: skip
+
+
+@dataclass
+class Shot:
+    """One shot of one video, loaded in memory.
+
+    :param frames: uint8 array N×S×S×3.
+    :param keypoints: float32 array N×17×3 of (x, y, score) in pixels.
+    """
+
+    video: str
+    identity: str
+    shot: str
+    frames: np.ndarray
+    keypoints: np.ndarray
+
+
+def read_index(root: Path) -> dict[str, Any]:
+    """The ``dataset.json`` of ``root``; a missing or foreign folder is a UsageError."""
+    index_path = Path(root) / "dataset.json"
+    if not index_path.is_file():
+        raise UsageError(f"{root} is not a metaframe video dataset (no dataset.json); make one with `metaframe prepare`")
+    index = json.loads(index_path.read_text())
+    if index.get("format") != FORMAT:
+        raise UsageError(f"{index_path} has format {index.get('format')!r}; expected {FORMAT!r}")
+    return index
+
+
+def read_shot(root: Path, video: dict[str, Any], shot: dict[str, Any]) -> Shot:
+    """Load one shot's frames and keypoints into memory."""
+    folder = Path(root) / video["id"] / shot["id"]
+    names = sorted(p for p in (folder / "frames").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    frames = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in names])
+    keypoints = np.asarray(json.loads((folder / "keypoints.json").read_text())["frames"], dtype=np.float32)
+    if keypoints.shape != (len(frames), len(COCO17), 3):
+        raise UsageError(f"{folder}/keypoints.json has shape {keypoints.shape}; expected ({len(frames)}, 17, 3)")
+    return Shot(video["id"], video.get("identity", video["id"]), shot["id"], frames, keypoints)
+
+
+def write_shot(root: Path, video_id: str, shot_id: str, frames: np.ndarray, keypoints: np.ndarray) -> dict[str, Any]:
+    """Write one shot (frames N×S×S×3 uint8, keypoints N×17×3) under ``root``; returns its index entry."""
+    folder = Path(root) / video_id / shot_id
+    (folder / "frames").mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(folder / "frames" / f"{i:06d}.png", compress_level=1)
+    payload = {"keypoints": "coco17", "frames": np.round(keypoints.astype(float), 2).tolist()}
+    (folder / "keypoints.json").write_text(json.dumps(payload))
+    return {"id": shot_id, "frames": len(frames)}
+
+
+def write_index(root: Path, size: int, videos: list[dict[str, Any]], **extra: Any) -> None:
+    """Write ``dataset.json`` (last, so a folder with an index is complete)."""
+    index = {"format": FORMAT, "keypoints": "coco17", "size": size, "videos": videos, **extra}
+    (Path(root) / "dataset.json").write_text(json.dumps(index, indent=1))
+
+
+@contextmanager
+def staged_folder(destination: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``destination`` that replaces it only if the block succeeds.
+
+    Nothing half-written is ever left at ``destination``: an interrupted write leaves at most a
+    ``.DEST.partial-*`` folder, which the next call removes.
+    """
+    destination = Path(destination)
+    parent = destination.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for stale in parent.glob(f".{destination.name}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+    except OSError as error:
+        raise UsageError(f"cannot write under {parent} ({error.strerror}); choose a writable folder") from None
+    try:
+        yield staging
+        if destination.exists():
+            shutil.rmtree(destination)
+        os.replace(staging, destination)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
