@@ -5,9 +5,13 @@ Nothing here is specific to any model, task or algorithm; read it top to bottom.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import torch
 from torch.optim.lr_scheduler import LambdaLR
 
-from metaframe.protocols import Batch, TaskModel
+from metaframe.config import RunSettings
+from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
 
 
 def inner_lr_factor(iteration: int, total: int, schedule: str = "paper") -> float:
@@ -38,3 +42,30 @@ def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "paper")
         for scheduler in schedulers:
             scheduler.step()
     return history
+
+
+def iteration_seed(seed: int, iteration: int) -> int:
+    """The seed of one meta-iteration: a resumed run replays exactly what an uninterrupted one does."""
+    return (seed * 1_000_003 + iteration * 7_919 + 1) % 2**62
+
+
+def meta_train(
+    algorithm: OuterAlgorithm,
+    model: TaskModel,
+    sampler: TaskSampler,
+    settings: RunSettings,
+    start: int = 0,
+    after_step: Callable[[int, dict[str, float]], None] = lambda iteration, logs: None,
+) -> None:
+    """Meta-iterations ``start`` … ``settings.meta_iterations - 1``: sample a meta-batch, step, report.
+
+    Every iteration draws its tasks from a generator seeded by (seed, iteration) and reseeds torch, so
+    a run resumed at any iteration reaches the same weights as one that was never interrupted.
+    """
+    for iteration in range(start, settings.meta_iterations):
+        seed = iteration_seed(settings.seed, iteration)
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        tasks = [sampler.sample(generator).to(model.device) for _ in range(settings.meta_batch)]
+        logs = algorithm.step(tasks, iteration)
+        after_step(iteration, logs)

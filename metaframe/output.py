@@ -5,6 +5,8 @@ Routing every line through here is what lets a distributed run keep all but rank
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -14,3 +16,14 @@ console_err = Console(stderr=True, highlight=False)
 def say(message: str) -> None:
     """A progress or status message for the user (stderr, so stdout stays machine-readable)."""
     console_err.print(message)
+
+
+def emit(text: str) -> None:
+    """Machine-readable output (JSON) on stdout, untouched by rich's wrapping and colours."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def error_line(message: str) -> None:
+    """A user error as one red line on stderr (never wrapped)."""
+    console_err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True)

@@ -6,6 +6,7 @@ buffers of some networks (integer buffers such as BatchNorm's step counter are n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import torch
@@ -71,3 +72,85 @@ def strip_prefix(params: Mapping[str, Tensor], network: str) -> dict[str, Tensor
     """The entries of ``params`` that belong to ``network``, with the ``network.`` prefix removed."""
     prefix = f"{network}."
     return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+@torch.no_grad()
+def accumulate(total: State | None, state: State) -> State:
+    """Add the floating-point entries of ``state`` into ``total`` (a fresh copy when ``total`` is None)."""
+    if total is None:
+        return {key: value.clone() for key, value in state.items()}
+    for key, value in state.items():
+        if is_interpolated(value):
+            total[key].add_(value)
+    return total
+
+
+@torch.no_grad()
+def scale(state: State, factor: float) -> State:
+    """Multiply the floating-point entries of ``state`` by ``factor`` in place; returns ``state``."""
+    for value in state.values():
+        if is_interpolated(value):
+            value.mul_(factor)
+    return state
+
+
+def select(state: State, keys: Iterable[str]) -> State:
+    """The entries of ``state`` whose keys are in ``keys``."""
+    wanted = set(keys)
+    return {key: value for key, value in state.items() if key in wanted}
+
+
+class DifferentiableSGD:
+    """Plain SGD as a pure function of tensors, so a loss after it can be differentiated through it."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+
+    def init(self, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Optimizer state for ``params`` (SGD has none)."""
+        return {}
+
+    def update(
+        self, params: Mapping[str, Tensor], grads: Mapping[str, Tensor], state: dict[str, Tensor], lr_factor: float
+    ) -> dict[str, Tensor]:
+        """New parameters ``p - lr * lr_factor * g`` (no in-place change: the graph stays intact)."""
+        lr = self.lr * lr_factor
+        return {key: p - lr * grads[key] for key, p in params.items()}
+
+
+class DifferentiableAdam:
+    """Adam as a pure function of tensors, numerically equal to :class:`torch.optim.Adam`.
+
+    ``sqrt`` of a zero second moment has an infinite derivative; where the moment is exactly zero the
+    square root is taken of a constant instead, so its (zero) gradient never becomes NaN.
+    """
+
+    def __init__(self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.lr, self.betas, self.eps = lr, betas, eps
+
+    def init(self, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Zero first and second moments and a step counter."""
+        state: dict[str, Tensor] = {"step": torch.zeros(())}
+        for key, p in params.items():
+            state[f"m.{key}"] = torch.zeros_like(p)
+            state[f"v.{key}"] = torch.zeros_like(p)
+        return state
+
+    def update(
+        self, params: Mapping[str, Tensor], grads: Mapping[str, Tensor], state: dict[str, Tensor], lr_factor: float
+    ) -> dict[str, Tensor]:
+        """One Adam step; ``state`` is updated in place (its tensors are replaced, never mutated)."""
+        beta1, beta2 = self.betas
+        state["step"] = state["step"] + 1
+        step = float(state["step"])
+        bias1, bias2 = 1 - beta1**step, 1 - beta2**step
+        new = {}
+        for key, p in params.items():
+            g = grads[key]
+            m = state[f"m.{key}"] = beta1 * state[f"m.{key}"] + (1 - beta1) * g
+            v = state[f"v.{key}"] = beta2 * state[f"v.{key}"] + (1 - beta2) * g * g
+            positive = v > 0
+            root = torch.where(positive, v, torch.ones_like(v)).sqrt() * positive
+            denom = root / math.sqrt(bias2) + self.eps
+            new[key] = p - (self.lr * lr_factor / bias1) * m / denom
+        return new

@@ -6,9 +6,10 @@ error, and everything else keeps working (``metaframe plugins`` shows it).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -129,7 +130,25 @@ def load_plugins(
     return plugins
 
 
+_active: list[Plugins] = []
+
+
 @functools.cache
-def get_plugins() -> Plugins:
+def installed_plugins() -> Plugins:
     """The installed plugins, loaded once per process."""
     return load_plugins()
+
+
+def get_plugins() -> Plugins:
+    """The plugins in use: those made active by :func:`use_plugins`, else the installed ones."""
+    return _active[-1] if _active else installed_plugins()
+
+
+@contextlib.contextmanager
+def use_plugins(plugins: Plugins) -> Iterator[Plugins]:
+    """Make ``plugins`` the ones every command sees inside the block (tests, scripts)."""
+    _active.append(plugins)
+    try:
+        yield plugins
+    finally:
+        _active.pop()

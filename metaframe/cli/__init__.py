@@ -1,4 +1,4 @@
-"""The ``metaframe`` command line: one typer module per command group, plugins add their own."""
+"""The ``metaframe`` command line: one typer module per command group; plugins add their own commands."""
 
 from __future__ import annotations
 
@@ -6,47 +6,45 @@ import sys
 
 import typer
 
-from metaframe.cli import plugins_cmd, run_cmd
+from metaframe.cli import eval_cmd, plugins_cmd, run_cmd
 from metaframe.errors import UsageError
-from metaframe.output import console_err
+from metaframe.output import console, error_line
 
-app = typer.Typer(
-    name="metaframe",
-    help="Meta-learning for PyTorch: meta-train, personalize and evaluate models from a few examples.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("plugins")(plugins_cmd.plugins)
-app.command("run")(run_cmd.run)
-app.command("eval")(run_cmd.evaluate_command)
+HELP = "Meta-learning for PyTorch: meta-train, personalize and evaluate models from a few examples."
 
 
-def build_app() -> typer.Typer:
-    """The root app with every plugin's commands added (``register_commands`` hook)."""
-    from metaframe.plugins import get_plugins
-
-    plugins = get_plugins()
-    plugins.manager.hook.register_commands(cli=app)
+def core_app() -> typer.Typer:
+    """The commands metaframe itself provides."""
+    app = typer.Typer(name="metaframe", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    app.command("plugins")(plugins_cmd.plugins)
+    app.command("run")(run_cmd.run)
+    app.command("eval")(eval_cmd.evaluate_command)
     return app
 
 
-def main() -> None:
+def build_app() -> typer.Typer:
+    """The full command line: the core commands plus those of every plugin (``register_commands``)."""
+    from metaframe.plugins import get_plugins
+
+    app = core_app()
+    get_plugins().manager.hook.register_commands(cli=app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``metaframe`` console script: user errors are one red line, exit code 2."""
     try:
-        build_app()(standalone_mode=False)
+        result = build_app()(args=argv, prog_name="metaframe", standalone_mode=False)
     except UsageError as error:
-        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        error_line(str(error))
         sys.exit(2)
+    except typer.TyperException as error:  # bad option values and the like, from typer's click
+        if hasattr(error, "format_message") and type(error).__name__ != "NoArgsIsHelpError":
+            error_line(error.format_message())
+        elif hasattr(error, "ctx"):
+            console.print(error.ctx.get_help())
+        sys.exit(getattr(error, "exit_code", 2))
     except (typer.Abort, KeyboardInterrupt):
-        console_err.print("[yellow]interrupted[/]")
+        error_line("interrupted")
         sys.exit(130)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except Exception as error:  # click usage errors (bad option value) print one line, exit 2
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,93 @@
+"""``metaframe eval``: personalize each init on the held-out tasks and score the query sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from metaframe.checkpoint import load_into, write_json
+from metaframe.cli.options import CONFIG_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.config import RunConfig
+from metaframe.errors import UsageError
+from metaframe.evaluate import mean_scores, personalize_and_score
+from metaframe.output import console, console_err
+from metaframe.plugins import get_plugins
+from metaframe.runner import weights_file
+from metaframe.session import build_session
+
+RANDOM = "random"
+
+
+def run_config_of(init: str) -> RunConfig | None:
+    """The configuration of the run folder ``init`` (None for ``random`` or a bare weights file)."""
+    path = Path(init)
+    if init == RANDOM or not (path / "run.json").is_file():
+        return None
+    return RunConfig.from_json(json.loads((path / "run.json").read_text())["config"])
+
+
+def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
+    """One row: build the model, load ``init`` (unless random), personalize and score every eval task."""
+    session = build_session(config, get_plugins())
+    if init != RANDOM:
+        load_into(session.model, weights_file(Path(init)))
+    tasks = session.sampler.eval_tasks()
+    bar = progress.add_task(f"eval {init}", total=len(tasks))
+    settings = config.settings
+    rows = personalize_and_score(
+        session.model, tasks, settings.t, settings.inner_schedule, settings.seed, lambda i: progress.advance(bar)
+    )
+    session.sampler.close()
+    goals = dict(session.model.metric_goals)
+    return {"init": init, "k": settings.k, "t": settings.t, "metrics": mean_scores(rows), "goals": goals, "tasks": rows}
+
+
+def show(rows: list[dict[str, Any]]) -> None:
+    """The results as a table, one row per init, arrows saying which way is better."""
+    table = Table(title="personalization on held-out tasks")
+    metrics = list(rows[0]["metrics"])
+    arrows = {"min": " ↓", "max": " ↑"}
+    for column in ("init", "K", "T", *(m + arrows.get(rows[0]["goals"].get(m, ""), "") for m in metrics)):
+        table.add_column(column, justify="left" if column == "init" else "right")
+    for row in rows:
+        table.add_row(row["init"], str(row["k"]), str(row["t"]), *(f"{row['metrics'][m]:.4g}" for m in metrics))
+    console.print(table)
+
+
+def evaluate_command(
+    inits: list[str] = typer.Option(..., "--init", help="A run folder, a .safetensors file, or 'random'. Repeatable: one row each."),
+    model: str = typer.Option(None, "--model", "-m", help="Task model (default: the first run folder's)."),
+    task: str = typer.Option(None, "--task", help="Task family (default: the first run folder's)."),
+    k: int = typer.Option(None, "--k", min=1, help="Support examples per held-out task (default: the run's K)."),
+    t: int = typer.Option(None, "--t", min=1, help="Personalization iterations (default: the run's T)."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the random init and of personalization."),
+    preset: str = typer.Option(None, "--preset", help=PRESET_HELP),
+    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
+    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
+    device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+) -> None:
+    """Personalize each --init on every held-out task from K support examples for T iterations, then
+    score the task's query set; prints one row per init (metrics averaged per task, then over tasks)."""
+    base = next((c for c in map(run_config_of, inits) if c is not None), None)
+    model = model or (base.model if base else None)
+    task = task or (base.task if base else None)
+    if model is None or task is None:
+        raise UsageError("give --model and --task, or an --init run folder to take them from")
+    inherited = None
+    if base is not None and (base.model, base.task) == (model, task):
+        inherited = {**base.to_json()["settings"], **base.options}
+    plugins = get_plugins()
+    algorithm = base.algorithm if base else plugins.algorithms.names()[0]
+    explicit = {"k": k, "t": t, "seed": seed, "device": device}
+    resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
+    with Progress(console=console_err, transient=True) as progress:
+        rows = [score_init(resolved, init, progress) for init in inits]
+    show(rows)
+    if json_out:
+        write_json(json_out, {"rows": rows})

@@ -1,0 +1,97 @@
+"""Turn a :class:`RunConfig` into live objects: sampler, model, algorithm, on one device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from metaframe.config import Preset, RunConfig
+from metaframe.errors import UsageError
+from metaframe.plugins import Plugins
+from metaframe.protocols import OuterAlgorithm, TaskModel, TaskSampler
+
+
+@dataclass
+class Session:
+    """Everything a run or an evaluation works with."""
+
+    config: RunConfig
+    sampler: TaskSampler
+    model: TaskModel
+    device: torch.device
+
+
+def resolve_device(choice: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; asking for CUDA without one is a UsageError."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {choice}: this machine has no CUDA device; use --device cpu or auto")
+    try:
+        return torch.device(choice)
+    except RuntimeError:
+        raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
+
+
+def find_preset(plugins: Plugins, algorithm: str, model: str, task: str) -> str | None:
+    """The preset made for this algorithm, model and task (one for any algorithm as a fallback)."""
+    matches = [e for e in plugins.presets if e.factory.model == model and e.factory.task == task]
+    exact = [e.name for e in matches if e.factory.algorithm == algorithm]
+    generic = [e.name for e in matches if e.factory.algorithm is None]
+    return (exact or generic or [None])[0]
+
+
+def check_preset(name: str, preset: Preset, algorithm: str, model: str, task: str) -> None:
+    """A named preset must be made for the algorithm, model and task of the run."""
+    wanted = {"algorithm": preset.algorithm, "model": preset.model, "task": preset.task}
+    given = {"algorithm": algorithm, "model": model, "task": task}
+    for key, value in wanted.items():
+        if value is not None and value != given[key]:
+            raise UsageError(f"preset {name!r} is for {key} {value!r}, not {given[key]!r}")
+
+
+def check_requirements(algorithm: str, requires: frozenset[str], model: str, capabilities: frozenset[str]) -> None:
+    """Refuse, before step 0, an algorithm whose requirements the model does not declare."""
+    missing = sorted(set(requires) - set(capabilities))
+    if missing:
+        raise UsageError(
+            f"algorithm {algorithm!r} needs the model capability {', '.join(missing)}, which model {model!r} "
+            f"does not declare; pick another algorithm (e.g. reptile or fomaml)"
+        )
+
+
+def build_session(config: RunConfig, plugins: Plugins) -> Session:
+    """Build the sampler, then the (seeded) model on the chosen device."""
+    device = resolve_device(config.settings.device)
+    sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
+    torch.manual_seed(config.settings.seed)
+    model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
+    return Session(config, sampler, model.to(device), device)
+
+
+def build_algorithm(session: Session, plugins: Plugins) -> OuterAlgorithm:
+    """Build the outer algorithm after checking that the model offers what it requires."""
+    config = session.config
+    factory = plugins.algorithms.get(config.algorithm).factory
+    capabilities = frozenset(session.model.capabilities)
+    check_requirements(config.algorithm, frozenset(getattr(factory, "requires", ())), config.model, capabilities)
+    algorithm = factory(config.options["algorithm"], session.model, config.settings)
+    check_requirements(config.algorithm, frozenset(algorithm.requires), config.model, capabilities)
+    return algorithm
+
+
+def provenance(plugins: Plugins, config: RunConfig, model: TaskModel) -> dict[str, Any]:
+    """Which plugins (and versions) built this run, and what the model wants recorded."""
+    names = {
+        "algorithm": plugins.algorithms.get(config.algorithm).plugin,
+        "model": plugins.models.get(config.model).plugin,
+        "task": plugins.tasks.get(config.task).plugin,
+    }
+    versions = plugins.versions()
+    return {
+        "plugins": {role: {"name": name, "version": versions.get(name)} for role, name in names.items()},
+        "torch": torch.__version__,
+        "model_notes": dict(getattr(model, "notes", {})),
+    }

@@ -1,0 +1,113 @@
+"""Helpers for testing metaframe and third-party plugins: contract checks and a CLI runner.
+
+Plugin authors can call :func:`check_sampler`, :func:`check_model` and :func:`check_algorithm` from
+their own tests; metaframe runs them over every registered name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from metaframe.config import RunSettings
+from metaframe.loop import adapt
+from metaframe.params import snapshot
+from metaframe.plugins import Plugins, use_plugins
+from metaframe.protocols import FUNCTIONAL, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
+
+
+def test_options(factory: Any) -> dict[str, Any]:
+    """The smallest options a factory advertises for tests (its ``test_options`` attribute), else none."""
+    return dict(getattr(factory, "test_options", {}))
+
+
+def check_sampler(sampler: TaskSampler, k: int) -> None:
+    """Determinism, K support examples, a non-empty query set, repeatable evaluation tasks."""
+    first = sampler.sample(torch.Generator().manual_seed(3))
+    again = sampler.sample(torch.Generator().manual_seed(3))
+    assert isinstance(first, Task)
+    assert batch_size(first.support) == k, f"support holds {batch_size(first.support)} examples, not K={k}"
+    assert batch_size(first.query) >= 1, "the query set is empty"
+    for key in first.support:
+        assert torch.equal(first.support[key], again.support[key]), f"same seed, different support[{key!r}]"
+    evals, evals_again = sampler.eval_tasks(), sampler.eval_tasks()
+    assert evals, "no evaluation tasks"
+    assert [t.name for t in evals] == [t.name for t in evals_again], "evaluation tasks change between calls"
+    assert all(batch_size(t.support) == k for t in evals)
+
+
+def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
+    """Adaptation changes the weights and gives finite losses; scores, losses and capabilities work."""
+    before = snapshot(model.networks)
+    history = adapt(model, task.support, steps)
+    assert len(history) == steps and all(math.isfinite(v) for log in history for v in log.values())
+    after = snapshot(model.networks)
+    assert any(not torch.equal(before[key], after[key]) for key in before), "adaptation changed no weight"
+    scores = model.score(task.query)
+    assert scores and all(math.isfinite(v) for v in scores.values())
+    assert set(scores) <= set(model.metric_goals) or not model.metric_goals
+    losses = model.losses(task.query)
+    assert set(losses) <= set(model.networks), "losses are keyed by network name"
+    if FUNCTIONAL in model.capabilities:
+        params = {k: p for k, p in after.items() if k.split(".")[0] in model.functional_networks}
+        params = {k: v.requires_grad_() for k, v in params.items() if v.is_floating_point()}
+        named = {f"{n}.{k}" for n in model.functional_networks for k, _ in model.networks[n].named_parameters()}
+        loss = model.functional_loss({k: v for k, v in params.items() if k in named}, task.support)
+        assert loss.dim() == 0 and torch.isfinite(loss)
+    if SAMPLES in model.capabilities:
+        picture = model.render_samples(task.query)
+        assert picture.dtype == torch.uint8 and picture.dim() == 3 and picture.shape[-1] == 3
+
+
+def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:
+    """One step changes the weights, logs finite numbers and survives a state_dict round trip."""
+    before = snapshot(model.networks)
+    logs = algorithm.step(tasks, 0)
+    after = snapshot(model.networks)
+    assert any(not torch.equal(before[key], after[key]) for key in before), "the step changed no weight"
+    assert all(math.isfinite(v) for v in logs.values())
+    algorithm.load_state_dict(algorithm.state_dict())
+    return logs
+
+
+def small_settings(**changes: Any) -> RunSettings:
+    """Engine settings for fast tests (K=2, T=2, 3 meta-iterations on the CPU)."""
+    return RunSettings(**{"k": 2, "t": 2, "meta_iterations": 3, "device": "cpu", **changes})
+
+
+@dataclass
+class CliResult:
+    """What a command printed and returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], plugins: Plugins | None = None) -> CliResult:
+    """Run ``metaframe ARGS`` in-process (as the console script does), capturing its output."""
+    from metaframe.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with _maybe_use(plugins), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(args)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _maybe_use(plugins: Plugins | None) -> Iterator[None]:
+    if plugins is None:
+        yield
+    else:
+        with use_plugins(plugins):
+            yield

@@ -1,0 +1,1 @@
+"""metaframe's built-in outer algorithms: reptile, fomaml, maml and pretrain."""

@@ -1,0 +1,28 @@
+"""Fixture plugins that break the rules, one way each."""
+
+from metaframe import hookimpl
+
+
+class Raising:
+    @hookimpl
+    def register_models(self, register):
+        register("half-registered", object)
+        raise RuntimeError("boom in a hook")
+
+
+class Misspelled:
+    @hookimpl
+    def register_model(self, register):  # not a hook: check_pending must catch it
+        register("never", object)
+
+
+class DuplicateReptile:
+    @hookimpl
+    def register_algorithms(self, register):
+        register("reptile", object, "a second reptile")
+
+
+class BadName:
+    @hookimpl
+    def register_tasks(self, register):
+        register("Bad Name", object)

@@ -1,0 +1,106 @@
+"""A fixture plugin with closed-form answers: each task is a target point c, the loss ½‖w − c‖²."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from metaframe import hookimpl
+from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
+
+
+class Point(nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.linspace(-1, 1, dim))
+
+
+def half_squared_distance(w: Tensor, batch: Batch) -> Tensor:
+    return 0.5 * ((w - batch["c"]) ** 2).sum(-1).mean()
+
+
+class Quadratic(TaskModel):
+    """½‖w − c‖² with plain SGD: every algorithm has a closed form on it."""
+
+    capabilities = frozenset({FUNCTIONAL})
+    functional_networks = ("point",)
+    metric_goals = {"distance": "min"}
+
+    def __init__(self, dim: int, lr: float) -> None:
+        super().__init__({"point": Point(dim)})
+        self.lr = lr
+
+    def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"point": torch.optim.SGD(self.networks["point"].parameters(), lr=self.lr)}
+
+    def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
+        loss = self.losses(batch)["point"]
+        optimizers["point"].zero_grad()
+        loss.backward()
+        optimizers["point"].step()
+        return {"loss": loss.item()}
+
+    def losses(self, batch: Batch) -> dict[str, Tensor]:
+        return {"point": half_squared_distance(self.networks["point"].w, batch)}
+
+    @torch.no_grad()
+    def score(self, batch: Batch) -> dict[str, float]:
+        return {"distance": (self.networks["point"].w - batch["c"][0]).norm().item()}
+
+    def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
+        return half_squared_distance(params["point.w"], batch)
+
+
+class PlainQuadratic(Quadratic):
+    """The same model without the functional capability (second-order MAML must refuse it)."""
+
+    capabilities = frozenset()
+
+
+class Points(TaskSampler):
+    """Tasks are target points c ~ N(0, I)."""
+
+    def __init__(self, dim: int, k: int) -> None:
+        self.dim, self.k = dim, k
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+    def sample(self, generator: torch.Generator) -> Task:
+        c = torch.randn(self.dim, generator=generator)
+        batch = {"c": c.expand(self.k, self.dim).clone()}
+        return Task(f"point{c.tolist()}", batch, {"c": c.expand(2, self.dim).clone()}, {"c": c.tolist()})
+
+    def eval_tasks(self) -> list[Task]:
+        generator = torch.Generator().manual_seed(99)
+        return [self.sample(generator) for _ in range(3)]
+
+
+def build_model(options: dict[str, Any], task_info: dict[str, Any]) -> Quadratic:
+    """½‖w − c‖² with SGD (closed forms for tests)."""
+    return Quadratic(task_info["dim"], float(options.get("lr", 0.1)))
+
+
+def build_plain(options: dict[str, Any], task_info: dict[str, Any]) -> PlainQuadratic:
+    """½‖w − c‖² without the functional capability."""
+    return PlainQuadratic(task_info["dim"], float(options.get("lr", 0.1)))
+
+
+def build_task(options: dict[str, Any], k: int) -> Points:
+    """Target points c ~ N(0, I)."""
+    return Points(int(options.get("dim", 3)), k)
+
+
+@hookimpl
+def register_models(register):
+    register("quadratic", build_model)
+    register("quadratic-plain", build_plain)
+
+
+@hookimpl
+def register_tasks(register):
+    register("points", build_task)

@@ -1,0 +1,70 @@
+import importlib.metadata
+import json
+
+from metaframe.plugins import load_plugins
+from metaframe.testing import run_cli
+from tests.plugins import misbehaving
+
+
+def entry_point(name: str, value: str) -> importlib.metadata.EntryPoint:
+    return importlib.metadata.EntryPoint(name=name, value=value, group="metaframe")
+
+
+def test_builtin_plugins_load_through_entry_points():
+    plugins = load_plugins()
+    assert {"reptile", "fomaml", "maml", "pretrain"} <= set(plugins.algorithms.names())
+    assert plugins.algorithms.get("reptile").plugin == "algorithms"
+    assert "mlp" in plugins.models and "sine" in plugins.tasks
+
+
+def test_plugin_that_fails_to_import_is_reported_and_the_rest_works():
+    eps = [entry_point("ghost", "tests.plugins.does_not_exist"), entry_point("toy", "metaframe_toy.plugin")]
+    plugins = load_plugins(entry_points=eps)
+    ghost = plugins.info("ghost")
+    assert ghost.status == "failed" and "ModuleNotFoundError" in ghost.error
+    assert plugins.info("toy").status == "ok" and "sine" in plugins.tasks
+
+
+def test_plugin_raising_in_a_hook_registers_nothing():
+    plugins = load_plugins(entry_points=[], extra=[("raising", misbehaving.Raising())])
+    assert plugins.info("raising").status == "failed"
+    assert "boom in a hook" in plugins.info("raising").error
+    assert "half-registered" not in plugins.models
+
+
+def test_misspelled_hook_is_caught():
+    plugins = load_plugins(entry_points=[], extra=[("typo", misbehaving.Misspelled())])
+    info = plugins.info("typo")
+    assert info.status == "failed" and "register_model" in info.error
+
+
+def test_duplicate_across_plugins_names_both():
+    plugins = load_plugins(extra=[("dup", misbehaving.DuplicateReptile())])
+    info = plugins.info("dup")
+    assert info.status == "failed"
+    assert "'reptile' is registered by both plugin 'algorithms' and 'dup'" in info.error
+    assert plugins.algorithms.get("reptile").plugin == "algorithms"
+
+
+def test_bad_name_fails_the_plugin():
+    plugins = load_plugins(entry_points=[], extra=[("bad", misbehaving.BadName())])
+    assert "lower-case" in plugins.info("bad").error
+
+
+def test_plugins_json_lists_everything_and_failures():
+    plugins = load_plugins(extra=[("raising", misbehaving.Raising())])
+    result = run_cli(["plugins", "--json"], plugins)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"plugins", "algorithms", "models", "tasks", "presets"}
+    statuses = {p["name"]: p["status"] for p in data["plugins"]}
+    assert statuses["raising"] == "failed" and statuses["algorithms"] == "ok"
+    reptile = next(a for a in data["algorithms"] if a["name"] == "reptile")
+    assert reptile["plugin"] == "algorithms" and reptile["summary"]
+
+
+def test_plugins_table_shows_failed_plugin():
+    plugins = load_plugins(extra=[("raising", misbehaving.Raising())])
+    result = run_cli(["plugins"], plugins)
+    assert result.exit_code == 0
+    assert "raising" in result.stdout and "failed" in result.stdout
