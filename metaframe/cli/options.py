@@ -48,12 +48,14 @@ def resolve(
     explicit options; every name is checked against the registries."""
     for registry, name in ((plugins.algorithms, algorithm), (plugins.models, model), (plugins.tasks, task)):
         registry.get(name)
-    if preset is None:
+    automatic = preset is None
+    if automatic:
         preset = find_preset(plugins, algorithm, model, task)
-        if preset is not None:
-            say(f"using preset [bold]{preset}[/] ({plugins.presets.get(preset).summary})")
     chosen = plugins.presets.get(preset).factory if preset else None
     if chosen is not None:
         check_preset(preset, chosen, algorithm, model, task)
     layers = [inherited or {}, file_layer(config_file), assignments_to_layer(assignments), {k: v for k, v in explicit.items() if v is not None}]
-    return build_run_config(algorithm, model, task, layers, preset, chosen)
+    config = build_run_config(algorithm, model, task, layers, preset, chosen)
+    if automatic and preset is not None:
+        say(f"using preset [bold]{preset}[/] ({plugins.presets.get(preset).summary})")
+    return config

@@ -1,0 +1,92 @@
+import json
+
+from metaframe.testing import run_cli
+
+SMALL = ["--meta-iterations", "3", "--k", "4", "--t", "2", "--device", "cpu", "--quiet"]
+
+
+def test_run_writes_a_complete_run_folder(plugins, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(["run", "reptile", "--model", "mlp", "--task", "sine", *SMALL, "--seed", "7", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "finished" and record["iteration"] == 3
+    assert record["config"]["settings"]["seed"] == 7 and record["config"]["preset"] == "sine"
+    assert record["provenance"]["plugins"]["algorithm"] == {"name": "algorithms", "version": "0.1.0"}
+    assert [json.loads(line)["iteration"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [0, 1, 2]
+    assert (out / "model.safetensors").is_file() and (out / "resume.pt").is_file()
+    assert "metaframe eval --init" in result.stdout
+
+
+def test_eval_prints_one_row_per_init_and_writes_json(plugins, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(["run", "reptile", "--model", "mlp", "--task", "sine", *SMALL, "--out", str(out)]).exit_code == 0
+    report = tmp_path / "eval.json"
+    args = ["eval", "--init", str(out), "--init", "random", "--set", "task.eval_tasks=3", "--json", str(report)]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(report.read_text())["rows"]
+    assert [row["init"] for row in rows] == [str(out), "random"]
+    assert all(row["k"] == 4 and row["t"] == 2 and "mse" in row["metrics"] for row in rows)
+    assert len(rows[0]["tasks"]) == 3
+    assert "random" in result.stdout and "mse" in result.stdout
+
+
+def test_eval_needs_a_model_and_task(plugins):
+    result = run_cli(["eval", "--init", "random"])
+    assert result.exit_code == 2 and "give --model and --task" in result.stderr
+
+
+def test_incompatible_pair_is_refused_before_step_0_naming_both(plugins, tmp_path):
+    args = ["run", "maml", "--model", "quadratic-plain", "--task", "points", *SMALL, "--out", str(tmp_path / "r")]
+    result = run_cli(args)
+    assert result.exit_code == 2
+    assert "algorithm 'maml' needs the model capability functional" in result.stderr
+    assert "model 'quadratic-plain'" in result.stderr
+    assert not (tmp_path / "r" / "metrics.jsonl").exists()
+
+
+def test_unknown_names_are_one_line_with_suggestions(plugins):
+    result = run_cli(["run", "reptil", "--model", "mlp", "--task", "sine"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "did you mean reptile" in result.stderr
+    assert "unknown model 'mpl'" in run_cli(["run", "reptile", "--model", "mpl", "--task", "sine"]).stderr
+
+
+def test_bad_option_values_are_one_line_exit_2(plugins):
+    for args, message in [
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--k", "0"], "--k"),
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "t=many"], "run.t must be an integer"),
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "algorithm.epsilon=2"], "epsilon must be"),
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "nonsense"], "--set expects KEY=VALUE"),
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "model.widht=3"], "unknown option model.widht"),
+        (["run", "reptile", "--model", "mlp", "--task", "sine", "--device", "tpu"], "--device must be"),
+    ]:
+        result = run_cli(args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert message in result.stderr, (message, result.stderr)
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_config_file_and_set_layers(plugins, tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('k = 3\n[algorithm]\nepsilon = 0.5\n[model]\nhidden = [8, 8]\n')
+    out = tmp_path / "r"
+    args = ["run", "reptile", "--model", "mlp", "--task", "sine", "--config", str(config), "--set", "t=2",
+            "--meta-iterations", "2", "--quiet", "--out", str(out)]  # fmt: skip
+    assert run_cli(args).exit_code == 0
+    settings = json.loads((out / "run.json").read_text())["config"]
+    assert settings["settings"]["k"] == 3 and settings["settings"]["t"] == 2
+    assert settings["options"]["algorithm"] == {"epsilon": 0.5}
+
+
+def test_every_command_explains_its_options():
+    for command in ("run", "eval", "plugins"):
+        result = run_cli([command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.stdout
+    text = run_cli(["run", "--help"]).stdout
+    for option in ("--model", "--task", "--preset", "--config", "--set", "--meta-iterations", "--meta-batch", "--k",
+                   "--t", "--init", "--out", "--seed", "--device", "--resume"):  # fmt: skip
+        assert option in text, option
