@@ -22,7 +22,7 @@ from metaframe.plugins import Plugins, use_plugins
 from metaframe.protocols import FUNCTIONAL, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
 
 
-def test_options(factory: Any) -> dict[str, Any]:
+def options_for_tests(factory: Any) -> dict[str, Any]:
     """The smallest options a factory advertises for tests (its ``test_options`` attribute), else none."""
     return dict(getattr(factory, "test_options", {}))
 

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from metaframe import hookimpl
+from metaframe.errors import UsageError
 from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
 
 
@@ -80,13 +81,20 @@ class Points(TaskSampler):
         return [self.sample(generator) for _ in range(3)]
 
 
+def needs_points(task_info: dict[str, Any]) -> None:
+    if "dim" not in task_info:
+        raise UsageError("the quadratic models need the points task")
+
+
 def build_model(options: dict[str, Any], task_info: dict[str, Any]) -> Quadratic:
     """½‖w − c‖² with SGD (closed forms for tests)."""
+    needs_points(task_info)
     return Quadratic(task_info["dim"], float(options.get("lr", 0.1)))
 
 
 def build_plain(options: dict[str, Any], task_info: dict[str, Any]) -> PlainQuadratic:
     """½‖w − c‖² without the functional capability."""
+    needs_points(task_info)
     return PlainQuadratic(task_info["dim"], float(options.get("lr", 0.1)))
 
 
