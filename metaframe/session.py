@@ -93,5 +93,6 @@ def provenance(plugins: Plugins, config: RunConfig, model: TaskModel) -> dict[st
     return {
         "plugins": {role: {"name": name, "version": versions.get(name)} for role, name in names.items()},
         "torch": torch.__version__,
+        "device": str(model.device),
         "model_notes": dict(getattr(model, "notes", {})),
     }

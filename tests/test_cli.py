@@ -91,3 +91,14 @@ def test_every_command_explains_its_options():
     for option in ("--model", "--task", "--preset", "--config", "--set", "--meta-iterations", "--meta-batch", "--k",
                    "--t", "--init", "--out", "--seed", "--device", "--resume"):  # fmt: skip
         assert option in text, option
+
+
+def test_compare_trains_each_algorithm_and_evaluates_all(plugins, tmp_path):
+    args = ["compare", "reptile", "pretrain", "--model", "mlp", "--task", "sine", "--meta-iterations", "2",
+            "--k", "3", "--t", "2", "--set", "task.eval_tasks=2", "--quiet", "--out", str(tmp_path)]  # fmt: skip
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads((tmp_path / "compare.json").read_text())["rows"]
+    assert [row["init"] for row in rows] == [str(tmp_path / "reptile"), str(tmp_path / "pretrain"), "random"]
+    budgets = [json.loads((tmp_path / a / "run.json").read_text())["config"]["settings"] for a in ("reptile", "pretrain")]
+    assert budgets[0] == budgets[1]

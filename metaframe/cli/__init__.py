@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from metaframe.cli import eval_cmd, plugins_cmd, run_cmd
+from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, run_cmd
 from metaframe.errors import UsageError
 from metaframe.output import console, error_line
 
@@ -19,6 +19,7 @@ def core_app() -> typer.Typer:
     app.command("plugins")(plugins_cmd.plugins)
     app.command("run")(run_cmd.run)
     app.command("eval")(eval_cmd.evaluate_command)
+    app.command("compare")(compare_cmd.compare)
     return app
 
 

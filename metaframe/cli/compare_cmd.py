@@ -1,0 +1,63 @@
+"""``metaframe compare``: meta-train several algorithms on the same budget, then evaluate them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from metaframe.checkpoint import write_json
+from metaframe.cli.eval_cmd import RANDOM, score_init, show
+from metaframe.cli.options import CONFIG_HELP, SET_HELP, resolve
+from metaframe.cli.run_cmd import default_out
+from metaframe.errors import UsageError
+from metaframe.output import console_err, say
+from metaframe.plugins import get_plugins
+from metaframe.runner import start_run, train
+
+
+def compare(
+    algorithms: list[str] = typer.Argument(..., help="Outer algorithms to compare, e.g. reptile fomaml maml pretrain."),
+    model: str = typer.Option(..., "--model", "-m", help="Task model, the same for every algorithm."),
+    task: str = typer.Option(..., "--task", help="Task family, the same for every algorithm."),
+    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
+    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
+    meta_iterations: int = typer.Option(None, "--meta-iterations", min=1, help="Outer steps, for every algorithm."),
+    meta_batch: int = typer.Option(None, "--meta-batch", min=1, help="Tasks per outer step, for every algorithm."),
+    k: int = typer.Option(None, "--k", min=1, help="Support examples per task (training and evaluation)."),
+    t: int = typer.Option(None, "--t", min=1, help="Inner iterations per task (training and evaluation)."),
+    init: Path = typer.Option(None, "--init", help="Start every algorithm from these weights (run folder or file)."),
+    out: Path = typer.Option(None, "--out", help="Folder for one run folder per algorithm (default: runs/compare-...)."),
+    seed: int = typer.Option(None, "--seed", help="Seed shared by every run."),
+    device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
+    no_random: bool = typer.Option(False, "--no-random", help="Leave out the row of a randomly initialized model."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the evaluation results to this JSON file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Meta-train MODEL on TASK with each ALGORITHM on the same budget (meta-iterations × meta-batch × T
+    inner iterations, same seed), then personalize each result on the held-out tasks and print one table."""
+    if len(set(algorithms)) != len(algorithms):
+        raise UsageError("each algorithm may be named once")
+    plugins = get_plugins()
+    explicit = {"meta_iterations": meta_iterations, "meta_batch": meta_batch, "k": k, "t": t, "seed": seed, "device": device}
+    configs = [resolve(plugins, name, model, task, None, config, assignments, explicit) for name in algorithms]
+    budgets = {(c.settings.meta_iterations, c.settings.meta_batch, c.settings.k, c.settings.t) for c in configs}
+    if len(budgets) > 1:
+        raise UsageError("the presets give the algorithms different budgets; fix them with --meta-iterations, --meta-batch, --k, --t")
+    out = out or default_out("compare", model, task)
+    inits = []
+    for resolved in configs:
+        folder = out / resolved.algorithm
+        say(f"[bold]{resolved.algorithm}[/] → {folder}")
+        session, outer, start = start_run(resolved, plugins, folder, init)
+        train(session, outer, folder, start, show_progress=not quiet)
+        inits.append(str(folder))
+    if not no_random:
+        inits.append(RANDOM)
+    with Progress(console=console_err, transient=True, disable=quiet) as progress:
+        rows = [score_init(configs[0], name, progress) for name in inits]
+    show(rows)
+    write_json(out / "compare.json", {"rows": rows})
+    if json_out:
+        write_json(json_out, {"rows": rows})
