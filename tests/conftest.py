@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from metaframe.plugins import Plugins, load_plugins, use_plugins
@@ -16,7 +19,5 @@ def plugins() -> Plugins:
         yield loaded
 
 
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory, monkeypatch):
-    """Keep every test's caches out of the user's home folder."""
-    monkeypatch.setenv("METAFRAME_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+# Keep every cache out of the user's home folder, including what test modules build at import time.
+os.environ["METAFRAME_CACHE"] = os.environ.get("METAFRAME_TEST_CACHE") or tempfile.mkdtemp(prefix="metaframe-cache-")

@@ -10,7 +10,8 @@ the ``video-shot`` task.
       VIDEO_ID/SHOT_ID/frames/000000.png ...   S×S RGB frames (png or jpg)
       VIDEO_ID/SHOT_ID/keypoints.json          {"keypoints": "coco17", "frames": [[[x, y, score] × 17] × N]}
 
-Keypoint coordinates are pixels of the S×S frame; a missing keypoint has score 0. ``identity`` groups
+Keypoint coordinates are pixels of the S×S frame, continuous: the frame's top-left corner is (0, 0) and
+pixel (row i, column j) covers [j, j+1) × [i, i+1); a missing keypoint has score 0. ``identity`` groups
 videos of the same person (evaluation identities never appear in training); ``split`` is optional for
 prepared real videos (then every video is usable for evaluation).
 """
@@ -63,7 +64,9 @@ def read_index(root: Path) -> dict[str, Any]:
     """The ``dataset.json`` of ``root``; a missing or foreign folder is a UsageError."""
     index_path = Path(root) / "dataset.json"
     if not index_path.is_file():
-        raise UsageError(f"{root} is not a metaframe video dataset (no dataset.json); make one with `metaframe prepare`")
+        raise UsageError(
+            f"{root} is not a metaframe video dataset (no dataset.json); make one with `metaframe prepare`"
+        )
     index = json.loads(index_path.read_text())
     if index.get("format") != FORMAT:
         raise UsageError(f"{index_path} has format {index.get('format')!r}; expected {FORMAT!r}")
@@ -72,13 +75,32 @@ def read_index(root: Path) -> dict[str, Any]:
 
 def read_shot(root: Path, video: dict[str, Any], shot: dict[str, Any]) -> Shot:
     """Load one shot's frames and keypoints into memory."""
-    folder = Path(root) / video["id"] / shot["id"]
-    names = sorted(p for p in (folder / "frames").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    frames = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in names])
-    keypoints = np.asarray(json.loads((folder / "keypoints.json").read_text())["frames"], dtype=np.float32)
-    if keypoints.shape != (len(frames), len(COCO17), 3):
-        raise UsageError(f"{folder}/keypoints.json has shape {keypoints.shape}; expected ({len(frames)}, 17, 3)")
+    paths = frame_paths(root, video, shot)
+    keypoints = read_keypoints(root, video, shot, len(paths))
+    frames = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in paths])
     return Shot(video["id"], video.get("identity", video["id"]), shot["id"], frames, keypoints)
+
+
+def frame_paths(root: Path, video: dict[str, Any], shot: dict[str, Any]) -> list[Path]:
+    """The image files of one shot's frames, in frame order."""
+    folder = Path(root) / video["id"] / shot["id"] / "frames"
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is missing; the dataset at {root} is incomplete, prepare it again")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+
+
+def read_keypoints(root: Path, video: dict[str, Any], shot: dict[str, Any], frames: int) -> np.ndarray:
+    """One shot's keypoints as float32 ``frames``×17×3; a shape that does not match is a UsageError."""
+    path = Path(root) / video["id"] / shot["id"] / "keypoints.json"
+    keypoints = np.asarray(json.loads(path.read_text())["frames"], dtype=np.float32)
+    if keypoints.shape != (frames, len(COCO17), 3):
+        raise UsageError(f"{path} has shape {keypoints.shape}; expected ({frames}, 17, 3)")
+    return keypoints
+
+
+def read_frames(paths: list[Path], indices: list[int]) -> np.ndarray:
+    """Only the frames at ``indices`` of a shot whose frame files are ``paths``, as uint8 N×S×S×3."""
+    return np.stack([np.asarray(Image.open(paths[i]).convert("RGB")) for i in indices])
 
 
 def write_shot(root: Path, video_id: str, shot_id: str, frames: np.ndarray, keypoints: np.ndarray) -> dict[str, Any]:

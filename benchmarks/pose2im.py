@@ -1,0 +1,167 @@
+"""Speed and memory of the ``pose2im`` model at each scale; prints one JSON document.
+
+For each scale (tiny and small; paper too when CUDA is present): milliseconds per inner iteration (a
+discriminator step and a generator step) at batch 8 with 8 distinct frames and with K=5 frames cycled
+to fill the batch (the MetaPix setting), generator inference frames per second at batch 1 and 8, peak
+memory, and parameter counts. Each scale runs in its own process so peak memory is its own.
+
+    python benchmarks/pose2im.py                       # tiny, small (+ paper on a GPU)
+    python benchmarks/pose2im.py --scales small --vgg  # also time the VGG19 loss (random weights)
+
+Wall-clock times on a shared CPU depend on what else runs: the report includes the load average and,
+on CPU, the process CPU time (``cpu_min_ms``), which is steadier; with ``--threads 1`` it is the time
+the work takes on one idle core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from metaframe_pose2im.model import build
+from metaframe_pose2im.options import Pose2ImOptions, scale_size
+from metaframe_pose2im.vgg import VGG19Features
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so wall-clock times cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(step: Callable[[], Any], device: torch.device, repeats: int) -> dict[str, float]:
+    """Wall-clock and CPU milliseconds of ``step`` (after two warm-up calls): min and median."""
+    for _ in range(2):
+        step()
+    synchronize(device)
+    wall, cpu = [], []
+    for _ in range(repeats):
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        step()
+        synchronize(device)
+        wall.append((time.perf_counter() - start_wall) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    result = {"min_ms": round(min(wall), 2), "median_ms": round(statistics.median(wall), 2)}
+    if device.type == "cpu":
+        result["cpu_min_ms"] = round(min(cpu), 2)
+    return result
+
+
+def frames(k: int, channels: int, size: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """K random pose heatmaps and frames (speed does not depend on the content)."""
+    return {
+        "pose": torch.rand(k, channels, size, size, device=device),
+        "image": torch.rand(k, 3, size, size, device=device) * 2 - 1,
+    }
+
+
+def inner_iteration(model: Any, k: int, channels: int, repeats: int) -> dict[str, float]:
+    """Time one inner iteration on K frames (filled to the model's batch of 8)."""
+    batch = frames(k, channels, model.architecture.size, model.device)
+    optimizers = model.inner_optimizers()
+    return timed(lambda: model.inner_step(batch, optimizers), model.device, repeats)
+
+
+def inference_fps(model: Any, batch: int, channels: int, repeats: int) -> dict[str, float]:
+    """Generator frames per second at ``batch`` frames per call, without gradients (on CPU also from CPU time)."""
+    pose = frames(batch, channels, model.architecture.size, model.device)["pose"]
+    with torch.no_grad():
+        result = timed(lambda: model.generate(pose), model.device, repeats)
+    fps = {"fps": round(batch / (result["min_ms"] / 1000), 2)}
+    if "cpu_min_ms" in result:
+        fps["fps_from_cpu_time"] = round(batch / (result["cpu_min_ms"] / 1000), 2)
+    return fps
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak GPU memory allocated, or this process's peak resident memory on CPU, in MiB."""
+    if device.type == "cuda":
+        return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def measure(scale: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Everything reported for one scale, measured in this process."""
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    model = build({"scale": scale}, {"in_channels": args.channels, "size": scale_size(scale)}).to(device)
+    report: dict[str, Any] = {
+        "scale": scale,
+        "architecture": vars(Pose2ImOptions(scale=scale).architecture()),
+        "parameters": {name: sum(p.numel() for p in net.parameters()) for name, net in model.networks.items()},
+        "inner_iteration_batch8": inner_iteration(model, 8, args.channels, args.repeats),
+        "inner_iteration_k5_filled_to_8": inner_iteration(model, 5, args.channels, args.repeats),
+        "generator_fps": {f"batch{b}": inference_fps(model, b, args.channels, args.repeats) for b in (1, 8)},
+    }
+    report["peak_memory_mb"] = peak_memory_mb(device)
+    if args.vgg:
+        report["inner_iteration_batch8_with_vgg"] = with_vgg(scale, args, device)
+        report["peak_memory_mb_with_vgg"] = peak_memory_mb(device)
+    return report
+
+
+def with_vgg(scale: str, args: argparse.Namespace, device: torch.device) -> dict[str, float]:
+    """Inner-iteration time with the VGG19 perceptual loss on (randomly initialized weights: same cost)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "vgg19.pth")
+        torch.save({f"features.{k}": v for k, v in VGG19Features().features.state_dict().items()}, path)
+        options = {"scale": scale, "vgg_weights": path}
+        model = build(options, {"in_channels": args.channels, "size": scale_size(scale)}).to(device)
+    return inner_iteration(model, 8, args.channels, args.repeats)
+
+
+def run_in_subprocess(scale: str, args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`measure` in a fresh interpreter, so each scale's peak memory is its own."""
+    command = [sys.executable, __file__, "--one", scale, "--device", args.device, "--repeats", str(args.repeats),
+               "--channels", str(args.channels), "--threads", str(args.threads),
+               *(["--vgg"] if args.vgg else [])]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    cuda = torch.cuda.is_available()
+    parser.add_argument("--scales", default="tiny,small,paper" if cuda else "tiny,small", help="comma-separated")
+    parser.add_argument("--device", default="cuda" if cuda else "cpu")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per measurement (after 2 warm-ups)")
+    parser.add_argument("--channels", type=int, default=17, help="pose channels (17: COCO keypoints)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--vgg", action="store_true", help="also time the VGG19 perceptual loss")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scale in this process
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    if args.one:
+        print(json.dumps(measure(args.one, args)))
+        return
+    load_before = os.getloadavg()
+    scales = [run_in_subprocess(scale, args) for scale in args.scales.split(",")]
+    report = {
+        "benchmark": "pose2im",
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "pose_channels": args.channels,
+        "scales": scales,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Model ``pose2im``: pix2pixHD's conditional GAN (pose heatmaps → RGB frame) as a :class:`TaskModel`.
+
+One inner iteration is a discriminator step then a generator step, each with its own Adam. The
+generator's objective is GAN + feature matching (+ VGG19 perceptual, + L1), always computed against
+the discriminator's current weights held fixed, so the same function serves the inner step, FOMAML's
+``losses`` and MAML's ``functional_loss`` (where the discriminator is the fixed "universal" one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from rich.markup import escape
+from torch import Tensor
+from torch.func import functional_call
+
+from metaframe import output
+from metaframe.config import parse_options
+from metaframe.errors import UsageError
+from metaframe.params import strip_prefix
+from metaframe.protocols import FUNCTIONAL, SAMPLES, Batch, TaskModel, batch_size
+from metaframe_pose2im import losses
+from metaframe_pose2im.metrics import image_metrics
+from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator, to_channels_last
+from metaframe_pose2im.options import Architecture, Pose2ImOptions
+from metaframe_pose2im.samples import sample_grid
+from metaframe_pose2im.vgg import PerceptualLoss, load_vgg19
+from metaframe_pose2im.weights import load_init
+
+SCORE_CHUNK = 16  # frames generated at once while scoring, to bound memory on long query sets
+_said: set[str] = set()  # messages already said in this process
+
+
+def say_once(message: str) -> None:
+    """Say ``message`` unless this process already said it (models are built once per task, not per run)."""
+    if message not in _said:
+        _said.add(message)
+        output.say(escape(message))  # file names may hold [brackets], which rich would read as markup
+
+
+def perceptual_loss(options: Pose2ImOptions) -> tuple[PerceptualLoss | None, str]:
+    """The VGG19 loss if it is wanted and its weights are given, and a provenance note saying which."""
+    if options.lambda_vgg == 0:
+        return None, "off: model.lambda_vgg=0"
+    if options.vgg_weights is None:
+        return None, "off: no VGG19 weights file given (set model.vgg_weights=PATH)"
+    return PerceptualLoss(load_vgg19(options.vgg_weights)), f"on: VGG19 weights from {options.vgg_weights}"
+
+
+def describe(arch: Architecture, in_channels: int) -> str:
+    """The resolved architecture in one line, for provenance (scale defaults may change between versions)."""
+    fields = ", ".join(f"{key}={value}" for key, value in vars(arch).items())
+    return f"{in_channels} pose channels, {fields}"
+
+
+def inputs(batch: Batch) -> tuple[Tensor, Tensor]:
+    """The batch's pose and image in the networks' memory order, converted once rather than per use."""
+    return to_channels_last(batch["pose"]), to_channels_last(batch["image"])
+
+
+def total(terms: dict[str, Tensor]) -> Tensor:
+    """The sum of loss terms (a tensor even for one term)."""
+    return torch.stack(list(terms.values())).sum()
+
+
+class Pose2ImModel(TaskModel):
+    """pix2pixHD-style Pose2Im GAN: global generator, multi-scale PatchGAN, LSGAN + feature matching + VGG.
+
+    :attr notes: provenance facts for ``run.json`` (whether the perceptual loss is on, and why).
+    """
+
+    capabilities = frozenset({FUNCTIONAL, SAMPLES})
+    functional_networks = ("generator",)
+    metric_goals = {"ssim": "max", "psnr": "max", "mse": "min"}
+
+    def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
+        arch = options.architecture()
+        generator = GlobalGenerator(in_channels, 3, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm, arch.padding)
+        discriminator = MultiscaleDiscriminator(in_channels + 3, arch.ndf, arch.n_layers_d, arch.num_d, arch.norm)
+        super().__init__({"generator": generator, "discriminator": discriminator})
+        self.options, self.architecture, self.in_channels = options, arch, in_channels
+        self.perceptual, note = perceptual_loss(options)
+        say_once(f"pose2im: perceptual (VGG19) loss {note}")
+        self.notes: dict[str, str] = {"perceptual_loss": note, "architecture": describe(arch, in_channels)}
+
+    # -- the pieces -----------------------------------------------------------------------------------
+    def generate(self, pose: Tensor, params: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Frames in [-1, 1] for ``pose``, with the generator's own weights or with ``params`` (unprefixed)."""
+        generator = self.networks["generator"]
+        return generator(pose) if params is None else functional_call(generator, dict(params), (pose,))
+
+    def discriminate(self, pose: Tensor, image: Tensor, fixed: bool = False) -> losses.Predictions:
+        """The discriminator's multi-scale outputs on (pose, image); ``fixed``: its weights get no gradient."""
+        discriminator = self.networks["discriminator"]
+        pair = torch.cat([pose, image], dim=1)
+        if not fixed:
+            return discriminator(pair)
+        params = {key: value.detach() for key, value in discriminator.named_parameters()}
+        return functional_call(discriminator, params, (pair,))
+
+    def discriminator_loss(self, pose: Tensor, real: Tensor, fake: Tensor, weights: Tensor | None = None) -> Tensor:
+        """pix2pixHD's D objective: half the GAN loss on real pairs plus on generated pairs (no G gradient)."""
+        mode = self.options.gan_loss
+        on_real = losses.gan_loss(self.discriminate(pose, real), True, mode, weights)
+        on_fake = losses.gan_loss(self.discriminate(pose, fake.detach()), False, mode, weights)
+        return 0.5 * (on_real + on_fake)
+
+    def generator_terms(
+        self, pose: Tensor, real: Tensor, fake: Tensor, weights: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """Each weighted term of the G objective against the current discriminator, held fixed."""
+        opts = self.options
+        predicted = self.discriminate(pose, fake, fixed=True)
+        terms = {"gan": losses.gan_loss(predicted, True, opts.gan_loss, weights, for_discriminator=False)}
+        if opts.lambda_fm > 0:
+            with torch.no_grad():
+                targets = self.discriminate(pose, real)
+            terms["fm"] = opts.lambda_fm * losses.feature_matching_loss(predicted, targets, weights)
+        if self.perceptual is not None:
+            terms["vgg"] = opts.lambda_vgg * self.perceptual(fake, real, weights)
+        if opts.lambda_l1 > 0:
+            terms["l1"] = opts.lambda_l1 * losses.l1_loss(fake, real, weights)
+        return terms
+
+    def filled(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Pose, image and per-frame weights of an inner-iteration batch of ``batch_size`` frames.
+
+        K < batch size: the K frames are cycled to fill the batch (frame i, i+K, i+2K, ...). With a
+        per-frame norm each distinct frame is computed once, weighted by its count (the same loss and
+        gradients at K/B of the cost); batch norm needs the real repetition. K > batch size: a random
+        subset from torch's global generator, new at every call.
+        """
+        pose, image = inputs(batch)
+        k, size = batch_size(batch), self.options.batch_size
+        if k == size:
+            return pose, image, None
+        if k > size:
+            index = torch.randperm(k)[:size].to(pose.device)
+            return pose[index], image[index], None
+        cycle = torch.arange(size, device=pose.device) % k
+        if self.architecture.norm == "batch":
+            return pose[cycle], image[cycle], None
+        return pose, image, torch.bincount(cycle, minlength=k).to(pose.dtype) / size
+
+    # -- TaskModel ------------------------------------------------------------------------------------
+    def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """A fresh Adam per network (pix2pixHD: lr 2e-4, β 0.5, 0.999)."""
+        opts = self.options
+        return {
+            name: torch.optim.Adam(network.parameters(), lr=opts.lr, betas=(opts.beta1, opts.beta2))
+            for name, network in self.networks.items()
+        }
+
+    def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
+        """A discriminator step, then a generator step against the updated discriminator."""
+        pose, real, weights = self.filled(batch)
+        fake = self.generate(pose)
+        d_loss = self.discriminator_loss(pose, real, fake, weights)
+        optimizers["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        optimizers["discriminator"].step()
+        terms = self.generator_terms(pose, real, fake, weights)
+        g_loss = total(terms)
+        optimizers["generator"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        optimizers["generator"].step()
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **{f"g_{k}": v.item() for k, v in terms.items()}}
+
+    def losses(self, batch: Batch) -> dict[str, Tensor]:
+        """The D and G objectives on ``batch`` as given (no filling), sharing one generator pass."""
+        pose, image = inputs(batch)
+        fake = self.generate(pose)
+        return {
+            "discriminator": self.discriminator_loss(pose, image, fake),
+            "generator": total(self.generator_terms(pose, image, fake)),
+        }
+
+    def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
+        """The G objective with generator weights ``params`` (``generator.*``); D fixed, gets no gradient."""
+        pose, image = inputs(batch)
+        fake = self.generate(pose, strip_prefix(params, "generator"))
+        return total(self.generator_terms(pose, image, fake))
+
+    @torch.no_grad()
+    def score(self, batch: Batch) -> dict[str, float]:
+        """Mean SSIM, PSNR (dB) and MSE over the frames of ``batch``, on 0–255 images."""
+        per_frame: dict[str, list[Tensor]] = {}
+        for start in range(0, batch_size(batch), SCORE_CHUNK):
+            pose, real = batch["pose"][start : start + SCORE_CHUNK], batch["image"][start : start + SCORE_CHUNK]
+            for name, values in image_metrics(self.generate(pose), real).items():
+                per_frame.setdefault(name, []).append(values)
+        return {name: torch.cat(values).mean().item() for name, values in per_frame.items()}
+
+    @torch.no_grad()
+    def render_samples(self, batch: Batch) -> Tensor:
+        """A uint8 H×W×3 grid: for the first ``sample_rows`` frames, pose | generated | real."""
+        rows = self.options.sample_rows
+        pose, real = batch["pose"][:rows], batch["image"][:rows]
+        return sample_grid(pose, self.generate(pose), real)
+
+    def to(self, device: torch.device | str) -> Pose2ImModel:
+        """Move both networks and the VGG19 loss network to ``device``."""
+        super().to(device)
+        if self.perceptual is not None:
+            self.perceptual.to(device)
+        return self
+
+
+def check_task(arch: Architecture, options: Pose2ImOptions, task_info: dict[str, Any]) -> int:
+    """The task's pose channels, after checking that its frames have the size the model is built for."""
+    if "in_channels" not in task_info:
+        raise UsageError(
+            "model pose2im needs a task of pose heatmaps and frames (its info lacks 'in_channels'), e.g. video-shot"
+        )
+    size = task_info.get("size")
+    if size is not None and size != arch.size:
+        raise UsageError(
+            f"the task's frames are {size} px but model pose2im (scale {options.scale}) is {arch.size} px; "
+            f"render the task at {arch.size} px (video-shot: --set task.size={arch.size}) "
+            f"or build the model at {size} px (--set model.size={size})"
+        )
+    return int(task_info["in_channels"])
+
+
+def build(options: dict[str, Any], task_info: dict[str, Any]) -> Pose2ImModel:
+    """Pose→image GAN (pix2pixHD generator, multi-scale PatchGAN; LSGAN + feature matching + VGG)."""
+    opts = parse_options(Pose2ImOptions, options, "model")
+    model = Pose2ImModel(opts, check_task(opts.architecture(), opts, task_info))
+    if opts.init is not None:
+        model.notes["init"] = load_init(model.networks, opts.init)
+        say_once(f"pose2im: {model.notes['init']}")
+    return model

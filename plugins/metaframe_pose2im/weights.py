@@ -1,0 +1,146 @@
+"""Reading and writing weight files safely: safetensors, or ``torch.load(weights_only=True)``; never pickle.
+
+Shared by the VGG19 loader, the ``init`` option and ``metaframe convert``. Every mismatch names the
+tensor, so a user can tell a wrong file from a wrong ``--set``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from metaframe.errors import UsageError
+
+
+def read_state_dict(path: str | Path) -> dict[str, Tensor]:
+    """The tensors in ``path``: ``.safetensors``, or a PyTorch state dict read with ``weights_only=True``.
+
+    A missing file, a pickled model object or anything but a flat name → tensor mapping is a UsageError.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise UsageError(f"weights file {path} does not exist; give the path of a .pth or .safetensors file")
+    if path.suffix == ".safetensors":
+        try:
+            return load_file(path, device="cpu")
+        except Exception as error:  # noqa: BLE001 - any parse failure means the file is not usable
+            raise UsageError(f"{path} is not a readable safetensors file ({error})") from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - weights_only refuses pickled objects with varied errors
+        raise UsageError(
+            f"{path} cannot be read as a plain state dict with torch.load(weights_only=True) "
+            f"({load_failure(error)}); if it holds a whole pickled model, re-save its state_dict() where you "
+            f"trust the file, or give a .safetensors file"
+        ) from None
+    return flat_tensors(state, path)
+
+
+def load_failure(error: Exception) -> str:
+    """The useful part of ``torch.load``'s refusal (its advice to drop ``weights_only`` is not for us)."""
+    text = str(error)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        detail = text.split(marker, 1)[1].strip().splitlines()[0]
+        return detail.split(". ")[0].rstrip(".")
+    lines = text.strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def flat_tensors(state: object, path: Path) -> dict[str, Tensor]:
+    """Check that ``state`` maps names to tensors (unwrapping a ``{"state_dict": ...}`` wrapper)."""
+    if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
+        state = state["state_dict"]
+    if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise UsageError(f"{path} does not hold a state dict (a mapping of names to tensors)")
+    return {str(key): value for key, value in state.items()}
+
+
+def write_safetensors(state: Mapping[str, Tensor], path: str | Path, metadata: dict[str, str]) -> None:
+    """Write ``state`` to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(handle)
+    try:
+        save_file({key: value.contiguous() for key, value in state.items()}, temporary, metadata=metadata)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def check_compatible(expected: Mapping[str, Tensor], given: Mapping[str, Tensor], source: str, hint: str) -> None:
+    """Raise a UsageError naming the first missing, unexpected or wrongly shaped tensor.
+
+    :param source: what the tensors came from, for the message (a file name).
+    :param hint: what the user can change, appended to the message.
+    """
+    for key, value in expected.items():
+        if key not in given:
+            raise UsageError(f"{source} lacks tensor {key!r} {tuple(value.shape)}; {hint}")
+        if given[key].shape != value.shape:
+            raise UsageError(
+                f"tensor {key!r} in {source} has shape {tuple(given[key].shape)} but "
+                f"{tuple(value.shape)} is expected; {hint}"
+            )
+    extra = sorted(set(given) - set(expected))
+    if extra:
+        raise UsageError(f"{source} has unexpected tensor {extra[0]!r} ({len(extra)} in all); {hint}")
+
+
+@torch.no_grad()
+def load_network(network: nn.Module, state: Mapping[str, Tensor], source: str, hint: str) -> None:
+    """Copy ``state`` into ``network`` after checking every name and shape (dtype converted as needed)."""
+    expected = network.state_dict()
+    check_compatible(expected, state, source, hint)
+    for key, value in expected.items():
+        value.copy_(state[key])
+
+
+def file_metadata(path: Path) -> dict[str, str]:
+    """A safetensors file's metadata (``metaframe convert`` stores the options its tensors need there)."""
+    if path.suffix != ".safetensors":
+        return {}
+    try:
+        with safe_open(path, "pt") as handle:
+            return dict(handle.metadata() or {})
+    except Exception:  # noqa: BLE001 - metadata is only a hint; a bad file fails later with its own error
+        return {}
+
+
+def init_hint(path: Path) -> str:
+    """What to change when ``path`` does not fit the model: the file's own settings when it records them."""
+    metadata = file_metadata(path)
+    if "settings" not in metadata:
+        return "check model.ngf, n_downsample, n_blocks, ndf, num_d, n_layers_d, norm and the task's pose channels"
+    channels = f" with a task of {metadata['in_channels']} pose channels" if "in_channels" in metadata else ""
+    return f"build the model to match: --set {metadata['settings']}{channels}"
+
+
+def load_init(networks: nn.ModuleDict, path: str | Path) -> str:
+    """Load ``generator.*`` / ``discriminator.*`` tensors from ``path`` (a file or a run folder) into
+    ``networks``; return what was loaded. Networks absent from the file keep their fresh initialization."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / "model.safetensors"
+    state = read_state_dict(path)
+    names = sorted({key.partition(".")[0] for key in state})
+    unknown = [name for name in names if name not in networks]
+    if unknown:
+        raise UsageError(
+            f"model.init: {path} has tensors for network {unknown[0]!r} (keys must start with "
+            f"{' or '.join(f'{n}.' for n in networks)}); convert pix2pixHD files with `metaframe convert`"
+        )
+    hint = init_hint(path)
+    for name in names:
+        own = {key.partition(".")[2]: value for key, value in state.items() if key.startswith(f"{name}.")}
+        load_network(networks[name], own, f"{path} ({name})", hint)
+    return f"init: {', '.join(names)} loaded from {path}"

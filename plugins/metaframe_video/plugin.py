@@ -1,0 +1,25 @@
+"""Registers task ``video-shot`` and the commands of the video plugin (``metaframe prepare``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from metaframe import hookimpl
+from metaframe.hookspecs import Register
+from metaframe_video import task
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("video-shot", task.build)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    # `prepare` is optional: the task works without it (e.g. while it is being written, or trimmed out).
+    if importlib.util.find_spec("metaframe_video.prepare_cli") is None:
+        return
+    from metaframe_video import prepare_cli
+
+    prepare_cli.register(cli)
