@@ -83,6 +83,10 @@ class TaskSampler(ABC):
     def eval_tasks(self) -> list[Task]:
         """The fixed, ordered list of held-out evaluation tasks."""
 
+    def load(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Load or build the data (e.g. render a synthetic dataset). The engine calls it once, after the
+        model has accepted :attr:`info` and before the first task, so ``info`` must not need the data."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release background workers or files; called once when the run ends."""
 

@@ -63,11 +63,12 @@ def check_requirements(algorithm: str, requires: frozenset[str], model: str, cap
 
 
 def build_session(config: RunConfig, plugins: Plugins) -> Session:
-    """Build the sampler, then the (seeded) model on the chosen device."""
+    """Build the sampler, the (seeded) model for its ``info``, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
     sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
+    sampler.load()
     return Session(config, sampler, model.to(device), device)
 
 

@@ -91,13 +91,23 @@ class VideoShotTasks(TaskSampler):
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
-        self.root = Path(options.data).expanduser() if options.data is not None else dataset_folder(options.synthetic())
-        index = read_index(self.root)
-        records = [load_record(self.root, video, shot) for video in index["videos"] for shot in video["shots"]]
-        self.train, self.eval = assign_splits(records, options.eval_identities, options.eval_seed)
-        self.train = self.usable(self.train, options.query, "training")
-        self.eval = self.usable(self.eval, options.eval_query, "evaluation")
+        self.root: Path | None = None
+        self.train: list[ShotRecord] = []
+        self.eval: list[ShotRecord] = []
         self._eval_tasks: list[Task] | None = None
+
+    def load(self) -> None:
+        """Read the dataset's index and keypoints (rendering the synthetic dancers the first time)."""
+        if self.root is not None:
+            return
+        options = self.options
+        root = Path(options.data).expanduser() if options.data is not None else dataset_folder(options.synthetic())
+        index = read_index(root)
+        records = [load_record(root, video, shot) for video in index["videos"] for shot in video["shots"]]
+        train, eval_ = assign_splits(records, options.eval_identities, options.eval_seed)
+        self.train = self.usable(train, options.query, "training")
+        self.eval = self.usable(eval_, options.eval_query, "evaluation")
+        self.root = root
 
     @property
     def info(self) -> dict[str, Any]:
@@ -109,6 +119,7 @@ class VideoShotTasks(TaskSampler):
         }
 
     def sample(self, generator: torch.Generator) -> Task:
+        self.load()
         if not self.train:
             raise UsageError(f"{self.root} has no training videos; add videos or lower task.eval_identities")
         record = self.train[int(torch.randint(len(self.train), (1,), generator=generator))]
@@ -118,6 +129,7 @@ class VideoShotTasks(TaskSampler):
         return self.make_task(record, sorted(support), sorted(query))
 
     def eval_tasks(self) -> list[Task]:
+        self.load()
         if not self.eval:
             raise UsageError(
                 f'{self.root} has no held-out videos; mark some with split "eval" or raise task.eval_identities'

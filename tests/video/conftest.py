@@ -19,7 +19,9 @@ def tiny_sampler():
     """``make(k=2, **options)``: a video-shot sampler over the tiny synthetic world (rendered once per session)."""
 
     def make(k: int = 2, **options: Any) -> VideoShotTasks:
-        return build({**TINY, **options}, k=k)
+        sampler = build({**TINY, **options}, k=k)
+        sampler.load()
+        return sampler
 
     return make
 

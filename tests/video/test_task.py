@@ -7,13 +7,21 @@ import pytest
 import torch
 from metaframe_video import pose, preview
 from metaframe_video.splits import support_end
-from metaframe_video.task import VideoShotOptions, build
+from metaframe_video import task as video_task
+from metaframe_video.task import VideoShotOptions
 from PIL import Image
 
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
 from tests.video.conftest import TINY, make_dataset
+
+
+def build(options, k):
+    """The sampler with its data loaded, as the engine leaves it before the first task."""
+    sampler = video_task.build(options, k)
+    sampler.load()
+    return sampler
 
 
 def test_the_sampler_keeps_the_task_contract(tiny_sampler):
@@ -23,7 +31,7 @@ def test_the_sampler_keeps_the_task_contract(tiny_sampler):
 
 def test_it_is_registered_under_video_shot():
     factory = load_plugins().tasks.get("video-shot").factory
-    assert factory is build and factory.test_options == TINY
+    assert factory is video_task.build and factory.test_options == TINY
 
 
 def test_info_describes_the_batches(tiny_sampler):
