@@ -101,8 +101,15 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
         if settings.sample_every and done % settings.sample_every == 0:
             save_sample(session, rundir, f"iteration-{done:06d}")
 
-    with progress:
-        meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
+    try:
+        with progress:
+            meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
+    except KeyboardInterrupt:
+        if rundir.resume_state.exists():
+            saved = rundir.load_checkpoint()["iteration"]
+            say(f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with "
+                f"`metaframe run {session.config.algorithm} --out {out} --resume`")
+        raise
     if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
         rundir.checkpoint(session.model, algorithm, start)
     update_record(rundir, status="finished")

@@ -48,4 +48,6 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         error_line("interrupted")
         sys.exit(130)
+    if result == 130:  # typer turns Ctrl-C inside a command into exit code 130
+        error_line("interrupted")
     sys.exit(result if isinstance(result, int) else 0)
