@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from metaframe.config import RunConfig, RunSettings
+from metaframe.cli.options import resolve
 from metaframe.evaluate import mean_scores, personalize_and_score
 from metaframe.plugins import load_plugins
 from metaframe.runner import start_run, train
@@ -31,15 +31,20 @@ def main() -> None:
     plugins = load_plugins()
     results = {}
     for algorithm in ALGORITHMS:
-        settings = RunSettings(k=args.k, t=args.t, meta_iterations=args.meta_iterations, meta_batch=5,
-                               checkpoint_every=args.meta_iterations, device="cpu")  # fmt: skip
+        explicit = {"k": args.k, "t": args.t, "meta_iterations": args.meta_iterations, "device": "cpu"}
+        config = resolve(plugins, algorithm, "mlp", "sine", None, None, [], explicit)  # the presets apply
         started = time.perf_counter()
         out = args.out / f"{algorithm}-{int(time.time())}"
-        session, outer, start = start_run(RunConfig(algorithm, "mlp", "sine", settings), plugins, out, None)
+        session, outer, start = start_run(config, plugins, out, None)
         train(session, outer, out, start, show_progress=False)
         seconds = time.perf_counter() - started
         rows = personalize_and_score(session.model, session.sampler.eval_tasks(), args.t)
-        results[algorithm] = {"mse": mean_scores(rows)["mse"], "train_seconds": round(seconds, 1), "run": str(out)}
+        results[algorithm] = {
+            "mse": mean_scores(rows)["mse"],
+            "train_seconds": round(seconds, 1),
+            "preset": config.preset,
+            "algorithm_options": config.options["algorithm"],
+        }
     baseline = results["pretrain"]["mse"]
     for algorithm in ALGORITHMS[:3]:
         results[algorithm]["pretrain_over_this"] = baseline / results[algorithm]["mse"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import Tensor
 
 from metaframe.errors import UsageError
 from metaframe.params import State, restore, snapshot
@@ -59,20 +60,32 @@ def load_weights(path: Path) -> State:
         raise UsageError(f"cannot read weights {path}: {error}") from None
 
 
-def check_compatible(model: TaskModel, state: State, source: str) -> None:
-    """Raise a UsageError naming the first tensor that ``state`` lacks, adds or shapes differently."""
-    expected = snapshot(model.networks)
+def check_tensors(expected: Mapping[str, Tensor], given: Mapping[str, Tensor], source: str, hint: str) -> None:
+    """Raise a UsageError naming the first tensor that ``given`` lacks, adds or shapes differently.
+
+    :param source: where ``given`` came from (a file name), for the message.
+    :param hint: what the user can do about it, appended to the message.
+    """
     for key, value in expected.items():
-        if key not in state:
-            raise UsageError(f"{source} lacks tensor {key!r} that this model needs; was it made for another model?")
-        if tuple(state[key].shape) != tuple(value.shape):
+        if key not in given:
+            raise UsageError(f"{source} lacks tensor {key!r} {tuple(value.shape)}; {hint}")
+        if tuple(given[key].shape) != tuple(value.shape):
             raise UsageError(
-                f"{source}: tensor {key!r} has shape {tuple(state[key].shape)} but this model's is "
-                f"{tuple(value.shape)}; build the model with the options it was trained with"
+                f"{source}: tensor {key!r} has shape {tuple(given[key].shape)} but this model's is "
+                f"{tuple(value.shape)}; {hint}"
             )
-    extra = sorted(set(state) - set(expected))
+    extra = sorted(set(given) - set(expected))
     if extra:
-        raise UsageError(f"{source} holds tensor {extra[0]!r} that this model does not have")
+        raise UsageError(
+            f"{source} holds tensor {extra[0]!r} that this model does not have ({len(extra)} in all); {hint}"
+        )
+
+
+def check_compatible(model: TaskModel, state: State, source: str) -> None:
+    """Check that ``state`` has exactly the names and shapes of ``model``'s networks."""
+    check_tensors(
+        snapshot(model.networks), state, source, "build the model with the options the weights were made with"
+    )
 
 
 def load_into(model: TaskModel, path: Path) -> None:

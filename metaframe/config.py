@@ -58,9 +58,7 @@ class RunSettings:
         if self.sample_every < 0:
             raise UsageError(f"sample_every must be 0 or more, got {self.sample_every}")
         if self.inner_schedule not in ("paper", "constant", "linear"):
-            raise UsageError(
-                f"inner_schedule must be paper, constant or linear, got {self.inner_schedule!r}"
-            )
+            raise UsageError(f"inner_schedule must be paper, constant or linear, got {self.inner_schedule!r}")
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,10 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
     except KeyboardInterrupt:
         if rundir.resume_state.exists():
             saved = rundir.load_checkpoint()["iteration"]
-            say(f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with "
-                f"`metaframe run {session.config.algorithm} --out {out} --resume`")
+            say(
+                f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with "
+                f"`metaframe run {session.config.algorithm} --out {out} --resume`"
+            )
         raise
     if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
         rundir.checkpoint(session.model, algorithm, start)
@@ -136,7 +138,9 @@ def save_sample(session: Session, rundir: RunDir, name: str) -> None:
     if SAMPLES not in session.model.capabilities:
         return
     task = session.sampler.eval_tasks()[0]
-    picture = personalized_picture(session.model, task, session.config.settings.t, session.config.settings.inner_schedule)
+    picture = personalized_picture(
+        session.model, task, session.config.settings.t, session.config.settings.inner_schedule
+    )
     path = rundir.save_picture(name, picture)
     if name == "final":
         say(f"sample (pose | generated | real) of held-out {task.name} after personalization: {path}")

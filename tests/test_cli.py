@@ -60,7 +60,10 @@ def test_bad_option_values_are_one_line_exit_2(plugins):
         (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "t=many"], "run.t must be an integer"),
         (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "algorithm.epsilon=2"], "epsilon must be"),
         (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "nonsense"], "--set expects KEY=VALUE"),
-        (["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "model.widht=3"], "unknown option model.widht"),
+        (
+            ["run", "reptile", "--model", "mlp", "--task", "sine", "--set", "model.widht=3"],
+            "unknown option model.widht",
+        ),
         (["run", "reptile", "--model", "mlp", "--task", "sine", "--device", "tpu"], "--device must be"),
     ]:
         result = run_cli(args)
@@ -72,7 +75,7 @@ def test_bad_option_values_are_one_line_exit_2(plugins):
 
 def test_config_file_and_set_layers(plugins, tmp_path):
     config = tmp_path / "run.toml"
-    config.write_text('k = 3\n[algorithm]\nepsilon = 0.5\n[model]\nhidden = [8, 8]\n')
+    config.write_text("k = 3\n[algorithm]\nepsilon = 0.5\n[model]\nhidden = [8, 8]\n")
     out = tmp_path / "r"
     args = ["run", "reptile", "--model", "mlp", "--task", "sine", "--config", str(config), "--set", "t=2",
             "--meta-iterations", "2", "--quiet", "--out", str(out)]  # fmt: skip
@@ -100,5 +103,7 @@ def test_compare_trains_each_algorithm_and_evaluates_all(plugins, tmp_path):
     assert result.exit_code == 0, result.stderr
     rows = json.loads((tmp_path / "compare.json").read_text())["rows"]
     assert [row["init"] for row in rows] == [str(tmp_path / "reptile"), str(tmp_path / "pretrain"), "random"]
-    budgets = [json.loads((tmp_path / a / "run.json").read_text())["config"]["settings"] for a in ("reptile", "pretrain")]
+    budgets = [
+        json.loads((tmp_path / a / "run.json").read_text())["config"]["settings"] for a in ("reptile", "pretrain")
+    ]
     assert budgets[0] == budgets[1]

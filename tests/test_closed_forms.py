@@ -9,8 +9,8 @@ After T steps w_T = c + (1 − α)^T (w₀ − c), so
 import pytest
 import torch
 
-from metaframe.session import build_algorithm, build_session
 from metaframe.config import RunConfig
+from metaframe.session import build_algorithm, build_session
 from metaframe.testing import small_settings
 
 ALPHA, T = 0.1, 3

@@ -32,9 +32,7 @@ def model_for(model_name, task_name):
         return None
 
 
-PAIRS = [
-    (m, t) for m in PLUGINS.models.names() for t in PLUGINS.tasks.names() if model_for(m, t) is not None
-]
+PAIRS = [(m, t) for m in PLUGINS.models.names() for t in PLUGINS.tasks.names() if model_for(m, t) is not None]
 
 
 def test_every_model_has_a_task():

@@ -15,7 +15,9 @@ HELP = "Meta-learning for PyTorch: meta-train, personalize and evaluate models f
 
 def core_app() -> typer.Typer:
     """The commands metaframe itself provides."""
-    app = typer.Typer(name="metaframe", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    app = typer.Typer(
+        name="metaframe", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
     app.command("plugins")(plugins_cmd.plugins)
     app.command("run")(run_cmd.run)
     app.command("eval")(eval_cmd.evaluate_command)

@@ -28,7 +28,9 @@ def compare(
     k: int = typer.Option(None, "--k", min=1, help="Support examples per task (training and evaluation)."),
     t: int = typer.Option(None, "--t", min=1, help="Inner iterations per task (training and evaluation)."),
     init: Path = typer.Option(None, "--init", help="Start every algorithm from these weights (run folder or file)."),
-    out: Path = typer.Option(None, "--out", help="Folder for one run folder per algorithm (default: runs/compare-...)."),
+    out: Path = typer.Option(
+        None, "--out", help="Folder for one run folder per algorithm (default: runs/compare-...)."
+    ),
     seed: int = typer.Option(None, "--seed", help="Seed shared by every run."),
     device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
     no_random: bool = typer.Option(False, "--no-random", help="Leave out the row of a randomly initialized model."),
@@ -40,11 +42,20 @@ def compare(
     if len(set(algorithms)) != len(algorithms):
         raise UsageError("each algorithm may be named once")
     plugins = get_plugins()
-    explicit = {"meta_iterations": meta_iterations, "meta_batch": meta_batch, "k": k, "t": t, "seed": seed, "device": device}
+    explicit = {
+        "meta_iterations": meta_iterations,
+        "meta_batch": meta_batch,
+        "k": k,
+        "t": t,
+        "seed": seed,
+        "device": device,
+    }
     configs = [resolve(plugins, name, model, task, None, config, assignments, explicit) for name in algorithms]
     budgets = {(c.settings.meta_iterations, c.settings.meta_batch, c.settings.k, c.settings.t) for c in configs}
     if len(budgets) > 1:
-        raise UsageError("the presets give the algorithms different budgets; fix them with --meta-iterations, --meta-batch, --k, --t")
+        raise UsageError(
+            "the presets give the algorithms different budgets; fix them with --meta-iterations, --meta-batch, --k, --t"
+        )
     out = out or default_out("compare", model, task)
     inits = []
     for resolved in configs:

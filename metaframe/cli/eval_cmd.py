@@ -60,7 +60,9 @@ def show(rows: list[dict[str, Any]]) -> None:
 
 
 def evaluate_command(
-    inits: list[str] = typer.Option(..., "--init", help="A run folder, a .safetensors file, or 'random'. Repeatable: one row each."),
+    inits: list[str] = typer.Option(
+        ..., "--init", help="A run folder, a .safetensors file, or 'random'. Repeatable: one row each."
+    ),
     model: str = typer.Option(None, "--model", "-m", help="Task model (default: the first run folder's)."),
     task: str = typer.Option(None, "--task", help="Task family (default: the first run folder's)."),
     k: int = typer.Option(None, "--k", min=1, help="Support examples per held-out task (default: the run's K)."),

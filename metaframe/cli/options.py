@@ -54,7 +54,12 @@ def resolve(
     chosen = plugins.presets.get(preset).factory if preset else None
     if chosen is not None:
         check_preset(preset, chosen, algorithm, model, task)
-    layers = [inherited or {}, file_layer(config_file), assignments_to_layer(assignments), {k: v for k, v in explicit.items() if v is not None}]
+    layers = [
+        inherited or {},
+        file_layer(config_file),
+        assignments_to_layer(assignments),
+        {k: v for k, v in explicit.items() if v is not None},
+    ]
     config = build_run_config(algorithm, model, task, layers, preset, chosen)
     if automatic and preset is not None:
         say(f"using preset [bold]{preset}[/] ({plugins.presets.get(preset).summary})")

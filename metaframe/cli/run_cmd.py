@@ -35,7 +35,9 @@ def run(
     out: Path = typer.Option(None, "--out", help="Run folder to write (default: runs/ALGORITHM-MODEL-TASK-TIME)."),
     seed: int = typer.Option(None, "--seed", help="Seed of task sampling and initialization (default 0)."),
     device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out from its last checkpoint."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the interrupted run in --out from its last checkpoint."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Meta-train MODEL on TASK with ALGORITHM and write the run folder.
@@ -51,7 +53,14 @@ def run(
     else:
         if model is None or task is None:
             raise UsageError("give --model and --task (see `metaframe plugins` for what is installed)")
-        explicit = {"meta_iterations": meta_iterations, "meta_batch": meta_batch, "k": k, "t": t, "seed": seed, "device": device}
+        explicit = {
+            "meta_iterations": meta_iterations,
+            "meta_batch": meta_batch,
+            "k": k,
+            "t": t,
+            "seed": seed,
+            "device": device,
+        }
         resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit)
         out = out or default_out(algorithm, model, task)
         session, outer, start = start_run(resolved, plugins, out, init)

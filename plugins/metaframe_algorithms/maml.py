@@ -37,9 +37,7 @@ class MAMLOptions:
     inner_lr: float | None = None
 
 
-def differentiable_optimizer(
-    model: TaskModel, kind: str, lr: float | None
-) -> DifferentiableSGD | DifferentiableAdam:
+def differentiable_optimizer(model: TaskModel, kind: str, lr: float | None) -> DifferentiableSGD | DifferentiableAdam:
     """A differentiable twin of the model's inner optimizer for its functional networks."""
     own = model.inner_optimizers()[model.functional_networks[0]]
     group = own.param_groups[0]
@@ -72,7 +70,9 @@ class MAML(OuterAlgorithm):
         for i in range(steps):
             loss = self.model.functional_loss(fast, support)
             grads = torch.autograd.grad(loss, list(fast.values()), create_graph=True)
-            fast = self.inner.update(fast, dict(zip(fast, grads)), state, inner_lr_factor(i, steps, self.settings.inner_schedule))
+            fast = self.inner.update(
+                fast, dict(zip(fast, grads)), state, inner_lr_factor(i, steps, self.settings.inner_schedule)
+            )
         return fast
 
     def meta_gradient(self, task: Task) -> tuple[list[Tensor], float]:

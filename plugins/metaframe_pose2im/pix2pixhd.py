@@ -23,9 +23,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from metaframe.checkpoint import check_tensors
 from metaframe.errors import UsageError
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
-from metaframe_pose2im.weights import check_compatible, read_state_dict, write_safetensors
+from metaframe_pose2im.weights import read_state_dict, write_safetensors
 
 FORMAT = "metaframe-pose2im/1"
 BLOCK_KEY = re.compile(r"^model\.(\d+)\.conv_block\.1\.weight$")
@@ -70,7 +71,7 @@ def convert_generator(state: dict[str, Tensor], source: str) -> Converted:
     with torch.device("meta"):
         expected = GlobalGenerator(in_channels, 3, ngf, n_downsample, n_blocks, norm).state_dict()
     hint = f"expected a pix2pixHD global generator with 3 output channels (ngf={ngf}, {n_downsample} downsamplings)"
-    check_compatible(expected, state, source, hint)
+    check_tensors(expected, state, source, hint)
     settings = {"ngf": str(ngf), "n_downsample": str(n_downsample), "n_blocks": str(n_blocks), "norm": norm}
     return Converted({f"generator.{key}": value for key, value in state.items()}, settings, int(in_channels))
 
@@ -116,7 +117,7 @@ def convert_discriminator(state: dict[str, Tensor], source: str) -> Converted:
     with torch.device("meta"):
         expected = MultiscaleDiscriminator(in_channels, ndf, n_layers, num_d, norm).state_dict()
     hint = f"expected a pix2pixHD discriminator (num_D={num_d}, n_layers_D={n_layers})"
-    check_compatible(expected, state, source, hint)
+    check_tensors(expected, state, source, hint)
     settings = {"ndf": str(ndf), "num_d": str(num_d), "n_layers_d": str(n_layers), "norm": norm}
     return Converted({f"discriminator.{key}": value for key, value in state.items()}, settings, int(in_channels) - 3)
 

@@ -16,6 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from metaframe.checkpoint import check_tensors
 from metaframe.errors import UsageError
 
 
@@ -77,30 +78,11 @@ def write_safetensors(state: Mapping[str, Tensor], path: str | Path, metadata: d
             os.unlink(temporary)
 
 
-def check_compatible(expected: Mapping[str, Tensor], given: Mapping[str, Tensor], source: str, hint: str) -> None:
-    """Raise a UsageError naming the first missing, unexpected or wrongly shaped tensor.
-
-    :param source: what the tensors came from, for the message (a file name).
-    :param hint: what the user can change, appended to the message.
-    """
-    for key, value in expected.items():
-        if key not in given:
-            raise UsageError(f"{source} lacks tensor {key!r} {tuple(value.shape)}; {hint}")
-        if given[key].shape != value.shape:
-            raise UsageError(
-                f"tensor {key!r} in {source} has shape {tuple(given[key].shape)} but "
-                f"{tuple(value.shape)} is expected; {hint}"
-            )
-    extra = sorted(set(given) - set(expected))
-    if extra:
-        raise UsageError(f"{source} has unexpected tensor {extra[0]!r} ({len(extra)} in all); {hint}")
-
-
 @torch.no_grad()
 def load_network(network: nn.Module, state: Mapping[str, Tensor], source: str, hint: str) -> None:
     """Copy ``state`` into ``network`` after checking every name and shape (dtype converted as needed)."""
     expected = network.state_dict()
-    check_compatible(expected, state, source, hint)
+    check_tensors(expected, state, source, hint)
     for key, value in expected.items():
         value.copy_(state[key])
 

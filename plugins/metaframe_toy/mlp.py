@@ -89,4 +89,6 @@ def build(options: dict[str, Any], task_info: dict[str, Any]) -> MLPRegressor:
             from metaframe.errors import UsageError
 
             raise UsageError(f"model mlp needs a task with vector inputs and targets (its info lacks {key!r})")
-    return MLPRegressor(parse_options(MLPOptions, options, "model"), task_info["in_features"], task_info["out_features"])
+    return MLPRegressor(
+        parse_options(MLPOptions, options, "model"), task_info["in_features"], task_info["out_features"]
+    )

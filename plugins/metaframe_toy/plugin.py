@@ -7,6 +7,8 @@ from metaframe.config import Preset
 from metaframe.hookspecs import Register
 from metaframe_toy import mlp, sine
 
+SINE_SETTINGS = {"k": 10, "t": 10, "meta_iterations": 1000, "meta_batch": 5, "checkpoint_every": 200}
+
 
 @hookimpl
 def register_tasks(register: Register) -> None:
@@ -26,7 +28,12 @@ def register_presets(register: Register) -> None:
             algorithm=None,
             model="mlp",
             task="sine",
-            settings={"k": 10, "t": 10, "meta_iterations": 1000, "meta_batch": 5, "checkpoint_every": 200},
+            settings=SINE_SETTINGS,
         ),
         "Sine toy defaults (K=10, T=10, 1000 meta-iterations of 5 tasks), for any algorithm",
+    )
+    register(
+        "sine-fomaml",
+        Preset("fomaml", "mlp", "sine", SINE_SETTINGS, {"algorithm": {"outer_lr": 0.003}}),
+        "Sine toy defaults for fomaml, with the outer learning rate it needs in 1000 meta-iterations (3e-3)",
     )

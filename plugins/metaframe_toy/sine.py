@@ -44,11 +44,9 @@ class SineTasks(TaskSampler):
         return {"in_features": 1, "out_features": 1}
 
     def sample(self, generator: torch.Generator) -> Task:
-        uniform = lambda low_high, n=1: low_high[0] + (low_high[1] - low_high[0]) * torch.rand(  # noqa: E731
-            n, 1, generator=generator
-        )
-        amplitude, phase = uniform(self.options.amplitude).item(), uniform(self.options.phase).item()
-        x = uniform(self.options.x_range, self.k + self.options.query)
+        amplitude = uniform(self.options.amplitude, 1, generator).item()
+        phase = uniform(self.options.phase, 1, generator).item()
+        x = uniform(self.options.x_range, self.k + self.options.query, generator)
         y = amplitude * torch.sin(x + phase)
         support = {"x": x[: self.k], "y": y[: self.k]}
         query = {"x": x[self.k :], "y": y[self.k :]}
@@ -58,6 +56,12 @@ class SineTasks(TaskSampler):
     def eval_tasks(self) -> list[Task]:
         generator = torch.Generator().manual_seed(self.options.eval_seed)
         return [self.sample(generator) for _ in range(self.options.eval_tasks)]
+
+
+def uniform(bounds: tuple[float, float], n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` × 1 values drawn uniformly from ``bounds``."""
+    low, high = bounds
+    return low + (high - low) * torch.rand(n, 1, generator=generator)
 
 
 def build(options: dict[str, Any], k: int) -> SineTasks:

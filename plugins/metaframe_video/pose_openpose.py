@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from metaframe.errors import UsageError
+from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
 from metaframe_video.prepare_boxes import Person, box_of, centre
 from metaframe_video.prepare_sources import FolderSource, Frame, Source, natural_key
 from metaframe_video.prepare_track import Track, choose, plausible
 
 # COCO-17 order (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) picked from each layout.
-OPENPOSE18_TO_COCO17 = (0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10)
-BODY25_TO_COCO17 = (0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11)
 LAYOUTS = {54: OPENPOSE18_TO_COCO17, 75: BODY25_TO_COCO17}
 EXPECTED = "54 numbers (18 keypoints × x, y, c: OpenPose COCO-18) or 75 (BODY_25)"
 SUFFIX = "_keypoints.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from metaframe_pose2im import model as model_module
 from metaframe_pose2im.model import Pose2ImModel, build
 

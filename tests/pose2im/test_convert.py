@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from metaframe_pose2im.pix2pixhd import convert_files, grouped_key
 from safetensors.torch import load_file
 
 from metaframe.errors import UsageError
 from metaframe.testing import run_cli
+from metaframe_pose2im.pix2pixhd import convert_files, grouped_key
 from tests.pose2im import layouts
 from tests.pose2im.conftest import CHANNELS, tiny
 
@@ -107,7 +107,7 @@ def test_a_mismatch_names_the_tensor(tmp_path):
     state = pix2pixhd_generator()
     state["model.99.weight"] = torch.zeros(1)
     torch.save(state, tmp_path / "extra.pth")
-    with pytest.raises(UsageError, match="unexpected tensor 'model.99.weight'"):
+    with pytest.raises(UsageError, match="holds tensor 'model.99.weight' that this model does not have"):
         convert_files(tmp_path / "extra.pth", None, tmp_path / "g.safetensors")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from metaframe_pose2im import metrics
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+
+from metaframe_pose2im import metrics
 
 
 def as_uint8(images: torch.Tensor) -> np.ndarray:

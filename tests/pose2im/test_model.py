@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from metaframe_pose2im.options import SCALES, scale_size
 
 from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
 from metaframe.protocols import FUNCTIONAL, SAMPLES, Task
 from metaframe.testing import check_model
+from metaframe_pose2im.options import SCALES, scale_size
 from tests.pose2im.conftest import CHANNELS, SIZE, make_batch, tiny
 
 

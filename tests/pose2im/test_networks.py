@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
-from metaframe_pose2im.options import SCALES, Pose2ImOptions, scale_size
 from torch.nn import functional
 
+from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
+from metaframe_pose2im.options import SCALES, Pose2ImOptions, scale_size
 from tests.pose2im import layouts
 from tests.pose2im.conftest import CHANNELS
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from metaframe_pose2im.vgg import VGG19Features
 from safetensors.torch import save_file
 from torch import nn
 
 from metaframe.errors import UsageError
+from metaframe_pose2im.vgg import VGG19Features
 from tests.pose2im.conftest import make_batch, tiny
 
 # torchvision's vgg19().features: the convolutions up to conv5_1, by index, with their channels.

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from metaframe_video.dataset import write_index, write_shot
 from metaframe_video.task import VideoShotTasks, build
 

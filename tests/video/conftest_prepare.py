@@ -8,8 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from metaframe_video.pose_openpose import BODY25_TO_COCO17
 from PIL import Image
+
+from metaframe_video.pose_openpose import BODY25_TO_COCO17
 
 SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
 SPORTS2D = SHARED_DATA / "sports2d-demo.mp4"

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from metaframe_video import pose
-from metaframe_video.dataset import COCO17, COCO17_LIMBS
 
 from metaframe.errors import UsageError
+from metaframe_video import pose
+from metaframe_video.dataset import COCO17, COCO17_LIMBS
 
 
 def random_keypoints(n: int, size: int, seed: int = 0) -> torch.Tensor:

@@ -7,6 +7,11 @@ import json
 import numpy as np
 import pytest
 import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from metaframe.errors import UsageError
+from metaframe.testing import run_cli
 from metaframe_video import prepare as prepare_module
 from metaframe_video.dataset import read_index, read_shot
 from metaframe_video.pose_openpose import ListFollower, read_people
@@ -15,11 +20,6 @@ from metaframe_video.prepare_boxes import Person, box_of, crop_square, fit_squar
 from metaframe_video.prepare_cli import register
 from metaframe_video.prepare_shots import Look, keypoints_to, steady_square
 from metaframe_video.prepare_sources import Selection, open_source
-from PIL import Image
-from typer.testing import CliRunner
-
-from metaframe.errors import UsageError
-from metaframe.testing import run_cli
 from tests.video.conftest_prepare import body25, figure, openpose_clip, write_video
 
 # --- boxes and crops
@@ -327,6 +327,7 @@ def test_cli_prepares_from_openpose(plugins, tmp_path):
 
 def test_the_video_shot_task_reads_a_prepared_dataset(tmp_path):
     import torch
+
     from metaframe_video.task import VideoShotOptions, VideoShotTasks
 
     frames, keypoints = openpose_clip(tmp_path / "clip")

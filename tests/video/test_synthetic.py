@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 import pytest
+
+from metaframe.errors import UsageError
 from metaframe_video import synthetic
 from metaframe_video.dancer import DancerRenderer
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.identity import Backdrop, Camera, draw_identity, look_signature
 from metaframe_video.motion import CLIPS, JOINTS, load_clip, timeline
 from metaframe_video.synthetic import SyntheticConfig, dataset_folder, identities
-
-from metaframe.errors import UsageError
 
 TINY = SyntheticConfig(identities=2, eval_identities=1, frames=6, size=32)
 

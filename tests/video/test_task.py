@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from metaframe_video import pose, preview
-from metaframe_video.splits import support_end
-from metaframe_video import task as video_task
-from metaframe_video.task import VideoShotOptions
 from PIL import Image
 
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
+from metaframe_video import pose, preview
+from metaframe_video import task as video_task
+from metaframe_video.splits import support_end
+from metaframe_video.task import VideoShotOptions
 from tests.video.conftest import TINY, make_dataset
 
 
