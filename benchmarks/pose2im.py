@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+
 from metaframe_pose2im.model import build
 from metaframe_pose2im.options import Pose2ImOptions, scale_size
 from metaframe_pose2im.vgg import VGG19Features
