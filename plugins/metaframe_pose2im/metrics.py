@@ -63,9 +63,14 @@ def image_metrics(fake: Tensor, real: Tensor) -> dict[str, Tensor]:
     return {"ssim": ssim(fake, real), "psnr": psnr(fake, real), "mse": mse(fake, real)}
 
 
+def frame_intensities(frames: Tensor) -> Tensor:
+    """Each frame's mean intensity on the 0–255 scale."""
+    return to_255(frames).flatten(1).mean(1)
+
+
 def temporal_coherence(frames: Tensor) -> float:
     """MetaPix's temporal coherence: the standard deviation over frames of each frame's mean intensity.
 
     Intensities are on the 0–255 scale; the population standard deviation (numpy's default) is used.
     """
-    return to_255(frames).flatten(1).mean(1).std(correction=0).item()
+    return frame_intensities(frames).std(correction=0).item()

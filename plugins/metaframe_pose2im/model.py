@@ -22,7 +22,7 @@ from metaframe.errors import UsageError
 from metaframe.params import strip_prefix
 from metaframe.protocols import FUNCTIONAL, SAMPLES, Batch, TaskModel, batch_size
 from metaframe_pose2im import losses
-from metaframe_pose2im.metrics import image_metrics
+from metaframe_pose2im.metrics import frame_intensities, image_metrics
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator, to_channels_last
 from metaframe_pose2im.options import Architecture, Pose2ImOptions
 from metaframe_pose2im.samples import sample_grid
@@ -73,7 +73,7 @@ class Pose2ImModel(TaskModel):
 
     capabilities = frozenset({FUNCTIONAL, SAMPLES})
     functional_networks = ("generator",)
-    metric_goals = {"ssim": "max", "psnr": "max", "mse": "min"}
+    metric_goals = {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "min"}
 
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()
@@ -185,13 +185,18 @@ class Pose2ImModel(TaskModel):
 
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:
-        """Mean SSIM, PSNR (dB) and MSE over the frames of ``batch``, on 0–255 images."""
+        """Mean SSIM, PSNR (dB) and MSE over the frames of ``batch`` on 0–255 images, and the temporal
+        coherence of the generated frames (MetaPix's: std over frames of each frame's mean intensity)."""
         per_frame: dict[str, list[Tensor]] = {}
+        intensities = []
         for start in range(0, batch_size(batch), SCORE_CHUNK):
             pose, real = batch["pose"][start : start + SCORE_CHUNK], batch["image"][start : start + SCORE_CHUNK]
-            for name, values in image_metrics(self.generate(pose), real).items():
+            fake = self.generate(pose)
+            intensities.append(frame_intensities(fake))
+            for name, values in image_metrics(fake, real).items():
                 per_frame.setdefault(name, []).append(values)
-        return {name: torch.cat(values).mean().item() for name, values in per_frame.items()}
+        scores = {name: torch.cat(values).mean().item() for name, values in per_frame.items()}
+        return {**scores, "temporal_std": torch.cat(intensities).std(correction=0).item()}
 
     @torch.no_grad()
     def render_samples(self, batch: Batch) -> Tensor:

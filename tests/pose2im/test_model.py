@@ -10,6 +10,7 @@ from metaframe.loop import adapt
 from metaframe.params import snapshot
 from metaframe.protocols import FUNCTIONAL, SAMPLES, Task
 from metaframe.testing import check_model
+from metaframe_pose2im.metrics import temporal_coherence
 from metaframe_pose2im.options import SCALES, scale_size
 from tests.pose2im.conftest import CHANNELS, SIZE, make_batch, tiny
 
@@ -29,7 +30,7 @@ def test_fifty_inner_iterations_overfit_two_frames():
 def test_declares_what_every_algorithm_needs():
     model = tiny()
     assert {FUNCTIONAL, SAMPLES} <= model.capabilities and model.functional_networks == ("generator",)
-    assert model.metric_goals == {"ssim": "max", "psnr": "max", "mse": "min"}
+    assert model.metric_goals == {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "min"}
     assert set(model.networks) == {"generator", "discriminator"}
 
 
@@ -178,8 +179,11 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
     model = tiny()
     query = make_batch(20, seed=2)  # more than one scoring chunk
     scores = model.score(query)
-    assert set(scores) == {"ssim", "psnr", "mse"}
+    assert set(scores) == {"ssim", "psnr", "mse", "temporal_std"}
     assert -1 <= scores["ssim"] <= 1 and scores["mse"] > 0
+    with torch.no_grad():
+        whole = model.generate(query["pose"])  # the chunks must add up to the coherence of all frames at once
+    assert scores["temporal_std"] == pytest.approx(temporal_coherence(whole), rel=1e-5)
 
 
 def test_render_samples_shows_pose_generated_and_real(batch):
