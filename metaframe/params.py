@@ -147,10 +147,11 @@ class DifferentiableAdam:
         new = {}
         for key, p in params.items():
             g = grads[key]
-            m = state[f"m.{key}"] = beta1 * state[f"m.{key}"] + (1 - beta1) * g
-            v = state[f"v.{key}"] = beta2 * state[f"v.{key}"] + (1 - beta2) * g * g
+            # the fused kernels torch.optim.Adam uses: fewer tensors saved for the backward pass
+            m = state[f"m.{key}"] = torch.lerp(state[f"m.{key}"], g, 1 - beta1)
+            v = state[f"v.{key}"] = torch.addcmul(beta2 * state[f"v.{key}"], g, g, value=1 - beta2)
             positive = v > 0
-            root = torch.where(positive, v, torch.ones_like(v)).sqrt() * positive
+            root = torch.where(positive, v, 1.0).sqrt() * positive
             denom = root / math.sqrt(bias2) + self.eps
-            new[key] = p - (self.lr * lr_factor / bias1) * m / denom
+            new[key] = torch.addcdiv(p, m, denom, value=-self.lr * lr_factor / bias1)
         return new

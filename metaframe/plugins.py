@@ -57,6 +57,10 @@ class Plugins:
         """Name → version of every plugin that loaded, for provenance."""
         return {info.name: info.version for info in self.infos if info.status == "ok"}
 
+    def fail(self, name: str, error: BaseException) -> None:
+        """Mark plugin ``name`` failed after it has loaded (e.g. its ``register_commands`` raised)."""
+        _fail(self.info(name), error)
+
     def add(self, name: str, plugin: Any, version: str = "unknown") -> PluginInfo:
         """Register ``plugin`` (a module or object with hook implementations) and run its hooks."""
         info = PluginInfo(name, version)

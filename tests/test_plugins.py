@@ -68,3 +68,12 @@ def test_plugins_table_shows_failed_plugin():
     result = run_cli(["plugins"], plugins)
     assert result.exit_code == 0
     assert "raising" in result.stdout and "failed" in result.stdout
+
+
+def test_plugin_raising_in_register_commands_does_not_break_the_cli():
+    plugins = load_plugins(extra=[("nocmd", misbehaving.BrokenCommands())])
+    result = run_cli(["plugins", "--json"], plugins)
+    assert result.exit_code == 0, result.stderr
+    status = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}["nocmd"]
+    assert status["status"] == "failed" and "no commands today" in status["error"]
+    assert run_cli(["prepare", "--help"], plugins).exit_code == 0, "other plugins' commands still work"

@@ -30,7 +30,16 @@ def build_app() -> typer.Typer:
     from metaframe.plugins import get_plugins
 
     app = core_app()
-    get_plugins().manager.hook.register_commands(cli=app)
+    plugins = get_plugins()
+    for impl in plugins.manager.hook.register_commands.get_hookimpls():
+        scratch = typer.Typer()
+        try:
+            impl.function(cli=scratch)
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not break the command line
+            plugins.fail(impl.plugin_name, error)
+            continue
+        app.registered_commands += scratch.registered_commands
+        app.registered_groups += scratch.registered_groups
     return app
 
 

@@ -26,3 +26,9 @@ class BadName:
     @hookimpl
     def register_tasks(self, register):
         register("Bad Name", object)
+
+
+class BrokenCommands:
+    @hookimpl
+    def register_commands(self, cli):
+        raise RuntimeError("no commands today")
