@@ -22,7 +22,7 @@ def register_models(register: Register) -> None:
 
 # MetaPix on a CPU: the paper's K = 5 and ε = 1 decaying to 0, with T and the number of meta-iterations
 # cut so that the README's main job (render the dancers, meta-train, sample) takes about 15 minutes on 2 cores.
-CPU_SETTINGS = {"k": 5, "t": 10, "meta_iterations": 250, "checkpoint_every": 25, "sample_every": 50}
+CPU_SETTINGS = {"k": 5, "t": 10, "meta_iterations": 300, "checkpoint_every": 25, "sample_every": 50}
 CPU_OPTIONS = {"model": {"scale": "small"}, "task": {"size": scale_size("small")}}
 
 
@@ -31,12 +31,12 @@ def register_presets(register: Register) -> None:
     register(
         "metapix",
         Preset("reptile", "pose2im", "video-shot", CPU_SETTINGS, {**CPU_OPTIONS, "algorithm": {"epsilon": 1.0}}),
-        "MetaPix: Reptile over Pose2Im's generator and discriminator, K=5, T=10, 250 meta-iterations, 128 px",
+        "MetaPix: Reptile over Pose2Im's generator and discriminator, K=5, T=10, 300 meta-iterations, 128 px",
     )
     register(
         "pose2im-video",
         Preset(None, "pose2im", "video-shot", CPU_SETTINGS, CPU_OPTIONS),
-        "Pose2Im on video shots for any algorithm, on MetaPix's CPU budget (K=5, T=10, 250 meta-iterations)",
+        "Pose2Im on video shots for any algorithm, on MetaPix's CPU budget (K=5, T=10, 300 meta-iterations)",
     )
 
 
