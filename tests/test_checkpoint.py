@@ -58,3 +58,13 @@ def test_missing_and_extra_tensors_are_named(plugins):
 def test_missing_weights_file_is_a_clear_error(plugins, tmp_path):
     with pytest.raises(UsageError, match="no weights at"):
         load_into(mlp_session(plugins).model, tmp_path / "nope.safetensors")
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    atomic_write(tmp_path / "f.txt", lambda tmp: tmp.write_text("x"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~mask

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from metaframe.checkpoint import current_umask
 from metaframe.errors import UsageError
 
 FORMAT = "metaframe-video/1"
@@ -134,6 +135,7 @@ def staged_folder(destination: Path) -> Iterator[Path]:
         for stale in parent.glob(f".{destination.name}.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private; a dataset is not
     except OSError as error:
         raise UsageError(f"cannot write under {parent} ({error.strerror}); choose a writable folder") from None
     try:

@@ -15,7 +15,6 @@ running again starts afresh. The dataset gets a ``contact_sheet.png`` to check b
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -112,7 +111,6 @@ def prepare(
             for k, source in enumerate(sources)
         ]
         with staged_folder(out) as staging:
-            _usual_permissions(staging)
             write_dataset(staging, plans, options, progress)
     index = read_index(out)
     frames = sum(shot["frames"] for video in index["videos"] for shot in video["shots"])
@@ -132,13 +130,6 @@ def check_output(out: Path, videos: list[Path]) -> None:
         raise UsageError(f"--out {out} is a file; choose a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
         raise UsageError(f"--out {out} holds files that are not a metaframe dataset; choose a new or empty folder")
-
-
-def _usual_permissions(folder: Path) -> None:
-    """Give the staging folder the permissions a new folder gets (it is made private, like any temp folder)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
 
 
 def video_ids(videos: list[Path]) -> list[str]:
