@@ -98,7 +98,8 @@ class TaskModel(ABC):
         floating-point buffers. Keys become the key prefixes in ``model.safetensors``.
     :attr capabilities: what the model offers beyond the required methods (:data:`FUNCTIONAL`,
         :data:`SAMPLES`, ...). Algorithms refuse models that lack what they require.
-    :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"``.
+    :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"`` (which way is
+        better), or ``"info"`` for a figure with no better direction.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()

@@ -30,7 +30,8 @@ def test_fifty_inner_iterations_overfit_two_frames():
 def test_declares_what_every_algorithm_needs():
     model = tiny()
     assert {FUNCTIONAL, SAMPLES} <= model.capabilities and model.functional_networks == ("generator",)
-    assert model.metric_goals == {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "min"}
+    goals = {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "info", "temporal_std_real": "info"}
+    assert model.metric_goals == goals
     assert set(model.networks) == {"generator", "discriminator"}
 
 
@@ -179,7 +180,8 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
     model = tiny()
     query = make_batch(20, seed=2)  # more than one scoring chunk
     scores = model.score(query)
-    assert set(scores) == {"ssim", "psnr", "mse", "temporal_std"}
+    assert set(scores) == {"ssim", "psnr", "mse", "temporal_std", "temporal_std_real"}
+    assert scores["temporal_std_real"] == pytest.approx(temporal_coherence(query["image"]), rel=1e-5)
     assert -1 <= scores["ssim"] <= 1 and scores["mse"] > 0
     with torch.no_grad():
         whole = model.generate(query["pose"])  # the chunks must add up to the coherence of all frames at once
