@@ -20,6 +20,7 @@ from rich.progress import (
 from metaframe import __version__
 from metaframe.checkpoint import load_into
 from metaframe.config import RunConfig
+from metaframe.errors import UsageError
 from metaframe.evaluate import personalized_picture
 from metaframe.loop import meta_train
 from metaframe.output import console_err, say
@@ -137,7 +138,11 @@ def save_sample(session: Session, rundir: RunDir, name: str) -> None:
     """A picture of the model personalized to the first held-out task, when the model can draw."""
     if SAMPLES not in session.model.capabilities:
         return
-    task = session.sampler.eval_tasks()[0]
+    try:
+        task = session.sampler.eval_tasks()[0]
+    except UsageError as error:  # e.g. a dataset without held-out videos: the run itself is fine
+        say(f"no sample picture: {error}")
+        return
     picture = personalized_picture(
         session.model, task, session.config.settings.t, session.config.settings.inner_schedule
     )

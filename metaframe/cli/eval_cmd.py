@@ -85,7 +85,9 @@ def evaluate_command(
     if base is not None and (base.model, base.task) == (model, task):
         inherited = {**base.to_json()["settings"], **base.options}
     plugins = get_plugins()
-    algorithm = base.algorithm if base else plugins.algorithms.names()[0]
+    # eval trains nothing: the algorithm only picks the preset whose K, T and options apply
+    default = "reptile" if "reptile" in plugins.algorithms else plugins.algorithms.names()[0]
+    algorithm = base.algorithm if base else default
     explicit = {"k": k, "t": t, "seed": seed, "device": device}
     resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
     with Progress(console=console_err, transient=True) as progress:
