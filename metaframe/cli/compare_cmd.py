@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
-from metaframe.cli.options import CONFIG_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, resolve
 from metaframe.cli.run_cmd import default_out
 from metaframe.errors import UsageError
 from metaframe.output import console_err, say
@@ -32,7 +32,7 @@ def compare(
         None, "--out", help="Folder for one run folder per algorithm (default: runs/compare-...)."
     ),
     seed: int = typer.Option(None, "--seed", help="Seed shared by every run."),
-    device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
+    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
     no_random: bool = typer.Option(False, "--no-random", help="Leave out the row of a randomly initialized model."),
     json_out: Path = typer.Option(None, "--json", help="Also write the evaluation results to this JSON file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from metaframe.checkpoint import load_into, write_json
-from metaframe.cli.options import CONFIG_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluate import mean_scores, personalize_and_score
@@ -71,7 +71,7 @@ def evaluate_command(
     preset: str = typer.Option(None, "--preset", help=PRESET_HELP),
     config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
     assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
-    device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
+    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
     json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
 ) -> None:
     """Personalize each --init on every held-out task from K support examples for T iterations, then

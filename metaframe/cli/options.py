@@ -19,6 +19,7 @@ CONFIG_HELP = (
     "A TOML file: engine settings at top level or in a run table; plugin options in algorithm, model "
     "and task tables (see docs/reference/configuration.md)."
 )
+DEVICE_HELP = "auto (CUDA when present), cpu, cuda or cuda:N."
 PRESET_HELP = (
     "A named configuration (see `metaframe plugins`). Default: the preset registered for this "
     "algorithm, model and task, if any."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from metaframe.cli.options import CONFIG_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
 from metaframe.errors import UsageError
 from metaframe.output import console
 from metaframe.plugins import get_plugins
@@ -34,7 +34,7 @@ def run(
     init: Path = typer.Option(None, "--init", help="Start from these weights: a run folder or a .safetensors file."),
     out: Path = typer.Option(None, "--out", help="Run folder to write (default: runs/ALGORITHM-MODEL-TASK-TIME)."),
     seed: int = typer.Option(None, "--seed", help="Seed of task sampling and initialization (default 0)."),
-    device: str = typer.Option(None, "--device", help="auto (CUDA when present), cpu, cuda or cuda:N."),
+    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
     resume: bool = typer.Option(
         False, "--resume", help="Continue the interrupted run in --out from its last checkpoint."
     ),
