@@ -32,7 +32,7 @@ from metaframe.session import Session, build_algorithm, build_session, provenanc
 
 def weights_file(init: Path) -> Path:
     """A run folder's ``model.safetensors``, or ``init`` itself when it is a file."""
-    return init / "model.safetensors" if init.is_dir() else init
+    return RunDir(init).weights if init.is_dir() else init
 
 
 def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None) -> tuple[Session, OuterAlgorithm, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from metaframe.errors import UsageError
 from metaframe.evaluate import mean_scores, personalize_and_score
 from metaframe.output import console, console_err
 from metaframe.plugins import get_plugins
+from metaframe.rundir import RunDir
 from metaframe.runner import weights_file
 from metaframe.session import build_session
 
@@ -25,10 +25,10 @@ RANDOM = "random"
 
 def run_config_of(init: str) -> RunConfig | None:
     """The configuration of the run folder ``init`` (None for ``random`` or a bare weights file)."""
-    path = Path(init)
-    if init == RANDOM or not (path / "run.json").is_file():
+    rundir = RunDir(Path(init))
+    if init == RANDOM or not rundir.config.is_file():
         return None
-    return RunConfig.from_json(json.loads((path / "run.json").read_text())["config"])
+    return RunConfig.from_json(rundir.read_config()["config"])
 
 
 def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
