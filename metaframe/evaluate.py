@@ -14,6 +14,7 @@ import torch
 from metaframe.loop import adapt
 from metaframe.params import State, restore, snapshot
 from metaframe.protocols import Task, TaskModel
+from metaframe.references import Reference
 
 
 def personalize_and_score(
@@ -36,6 +37,18 @@ def personalize_and_score(
         rows.append({"task": task.name, **model.score(task.query)})
         on_task(index)
     restore(model.networks, start)
+    return rows
+
+
+def score_reference(
+    model: TaskModel, tasks: list[Task], reference: Reference, on_task: Callable[[int], None] = lambda index: None
+) -> list[dict[str, Any]]:
+    """Score a non-learned reference's predictions of each task's query set with the model's metrics."""
+    rows = []
+    for index, task in enumerate(tasks):
+        task = task.to(model.device)
+        rows.append({"task": task.name, **model.score_images(reference(task.support, task.query), task.query)})
+        on_task(index)
     return rows
 
 

@@ -34,6 +34,7 @@ def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "paper")
     Returns the losses of each iteration.
     """
     model.train()
+    model.set_support(support)
     optimizers = model.inner_optimizers()
     schedulers = [LambdaLR(opt, lambda i: inner_lr_factor(i, steps, schedule)) for opt in optimizers.values()]
     history = []

@@ -30,6 +30,11 @@ FUNCTIONAL = "functional"
 """The model implements :meth:`TaskModel.functional_loss` (needed by second-order MAML)."""
 SAMPLES = "samples"
 """The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
+IMAGES = "images"
+"""The model draws images from poses and implements :meth:`TaskModel.score_images`, so any predicted
+frames (those of a non-learned reference such as copy-nearest) are scored with its own metrics. Its
+task's batches hold ``image`` (B×3×H×W in [-1, 1]) and ``pose`` (B×C×H×W), and may hold ``keypoints``
+(B×J×3: x, y in pixels, confidence)."""
 
 
 @dataclass
@@ -147,6 +152,15 @@ class TaskModel(ABC):
     def render_samples(self, batch: Batch) -> Tensor:
         """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'samples' capability")
+
+    def score_images(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+        """With :data:`IMAGES`: the metrics of :meth:`score` for frames ``predicted`` of ``batch``'s poses."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'images' capability")
+
+    def set_support(self, support: Batch) -> None:  # noqa: B027 - optional hook, empty by default
+        """Called by :func:`metaframe.loop.adapt` with the task's support examples before the first inner
+        step. A model whose predictions look at the support examples themselves, not only at its
+        weights (a reference-conditioned generator), keeps what it needs here."""
 
     # -- provided -------------------------------------------------------------------------------------
     @property

@@ -25,6 +25,7 @@ from metaframe.evaluate import personalized_picture
 from metaframe.loop import meta_train
 from metaframe.output import console_err, say
 from metaframe.plugins import Plugins
+from metaframe.progress import LogLines
 from metaframe.protocols import SAMPLES, OuterAlgorithm
 from metaframe.rundir import RunDir
 from metaframe.session import Session, build_algorithm, build_session, provenance
@@ -77,6 +78,7 @@ def resume_run(plugins: Plugins, out: Path, device: str | None) -> tuple[Session
 def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, show_progress: bool = True) -> RunDir:
     """Run the remaining meta-iterations with a progress bar, checkpoints, metrics and samples."""
     rundir, settings = RunDir(out), session.config.settings
+    live = console_err.is_terminal
     progress = Progress(
         TextColumn("meta-iteration"),
         MofNCompleteColumn(),
@@ -85,9 +87,11 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console_err,
-        disable=not show_progress,
+        disable=not (show_progress and live),
     )
     bar = progress.add_task("meta", total=settings.meta_iterations, completed=start, status="")
+    # a live bar shows nothing in a log file: there, plain lines every few iterations or 30 s
+    lines = LogLines("meta-iteration", settings.meta_iterations, start) if show_progress and not live else None
     clock = [time.perf_counter(), start]
 
     def after_step(iteration: int, logs: dict[str, float]) -> None:
@@ -96,6 +100,8 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
         if done % settings.log_every == 0 or done == settings.meta_iterations:
             rundir.log({"iteration": iteration, **logs, "it_per_s": rate})
         progress.update(bar, completed=done, status=status_line(logs, rate))
+        if lines is not None:
+            lines.update(done, status_line(logs, rate))
         if done % settings.checkpoint_every == 0 or done == settings.meta_iterations:
             rundir.checkpoint(session.model, algorithm, done)
             update_record(rundir, iteration=done, last=logs)

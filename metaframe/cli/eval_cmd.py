@@ -13,55 +13,90 @@ from metaframe.checkpoint import load_into, write_json
 from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
-from metaframe.evaluate import mean_scores, personalize_and_score
+from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
 from metaframe.output import console, console_err
 from metaframe.plugins import get_plugins
+from metaframe.references import REFERENCES, check_reference
 from metaframe.rundir import RunDir
 from metaframe.runner import weights_file
 from metaframe.session import build_session
 
 RANDOM = "random"
+NOT_LEARNED = (RANDOM, *REFERENCES)  # inits that name no file
 
 
 def run_config_of(init: str) -> RunConfig | None:
-    """The configuration of the run folder ``init`` (None for ``random`` or a bare weights file)."""
+    """The configuration of the run folder ``init`` (None for a named init or a bare weights file)."""
+    if init in NOT_LEARNED:
+        return None
     rundir = RunDir(Path(init))
-    if init == RANDOM or not rundir.config.is_file():
+    if not rundir.config.is_file():
+        if not Path(init).exists():
+            raise UsageError(
+                f"--init {init}: no run folder or weights file there; give a run folder, "
+                f"a .safetensors file, or one of {', '.join(NOT_LEARNED)}"
+            )
         return None
     return RunConfig.from_json(rundir.read_config()["config"])
 
 
 def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
-    """One row: build the model, load ``init`` (unless random), personalize and score every eval task."""
+    """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
+    reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
     session = build_session(config, get_plugins())
-    if init != RANDOM:
+    if init not in NOT_LEARNED:
         load_into(session.model, weights_file(Path(init)))
     tasks = session.sampler.eval_tasks()
     bar = progress.add_task(f"eval {init}", total=len(tasks))
     settings = config.settings
-    rows = personalize_and_score(
-        session.model, tasks, settings.t, settings.inner_schedule, settings.seed, lambda i: progress.advance(bar)
-    )
+    advance = lambda i: progress.advance(bar)  # noqa: E731
+    if init in REFERENCES:
+        reference = check_reference(init, config.model, session.model, tasks[0].support)
+        rows = score_reference(session.model, tasks, reference, advance)
+    else:
+        rows = personalize_and_score(session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance)
     session.sampler.close()
     goals = dict(session.model.metric_goals)
     return {"init": init, "k": settings.k, "t": settings.t, "metrics": mean_scores(rows), "goals": goals, "tasks": rows}
 
 
+def short_init(init: str) -> str:
+    """A run folder's name as the table shows it: its last two path parts."""
+    return init if init in NOT_LEARNED else "/".join(Path(init).parts[-2:])
+
+
 def show(rows: list[dict[str, Any]]) -> None:
-    """The results as a table, one row per init, arrows saying which way is better."""
-    table = Table(title="personalization on held-out tasks")
-    metrics = list(rows[0]["metrics"])
-    arrows = {"min": " ↓", "max": " ↑"}
-    for column in ("init", "K", "T", *(m + arrows.get(rows[0]["goals"].get(m, ""), "") for m in metrics)):
-        table.add_column(column, justify="left" if column == "init" else "right")
+    """The results as a table, one row per init, arrows saying which way is better.
+
+    Each metric is one column with a short header (``p.ssim`` for ``person_ssim``), so that the table
+    fits an 80-column terminal; the legend under it spells them out.
+    """
+    table = Table(title=f"personalization on held-out tasks (K={rows[0]['k']}, T={rows[0]['t']})")
+    goals = rows[0]["goals"]
+    metrics = [m for m in rows[0]["metrics"] if goals.get(m) != "info"] or list(rows[0]["metrics"])
+    arrows = {"min": "↓", "max": "↑"}
+    table.add_column("init", overflow="fold")
+    for metric in metrics:
+        table.add_column(metric.replace("person_", "p.") + arrows.get(goals.get(metric, ""), ""), justify="right")
     for row in rows:
-        table.add_row(row["init"], str(row["k"]), str(row["t"]), *(f"{row['metrics'][m]:.4g}" for m in metrics))
+        table.add_row(short_init(row["init"]), *(f"{row['metrics'][m]:.4g}" for m in metrics))
     console.print(table)
+    legend = ["↑ higher is better, ↓ lower is better"]
+    if any(m.startswith("person_") for m in metrics):
+        legend.append("p.: inside the person's box (query keypoints + 10 %)")
+    hidden = [m for m in rows[0]["metrics"] if m not in metrics]
+    if hidden:
+        legend.append(f"also in --json: {', '.join(hidden)}")
+    console.print("; ".join(legend), style="dim")
 
 
 def evaluate_command(
     inits: list[str] = typer.Option(
-        ..., "--init", help="A run folder, a .safetensors file, or 'random'. Repeatable: one row each."
+        ...,
+        "--init",
+        help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns nothing: "
+        "'copy-nearest' (the support frame of nearest pose) or 'mean-support' (the mean support frame). "
+        "Repeatable: one row each.",
     ),
     model: str = typer.Option(None, "--model", "-m", help="Task model (default: the first run folder's)."),
     task: str = typer.Option(None, "--task", help="Task family (default: the first run folder's)."),

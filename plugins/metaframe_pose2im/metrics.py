@@ -74,3 +74,25 @@ def temporal_coherence(frames: Tensor) -> float:
     Intensities are on the 0–255 scale; the population standard deviation (numpy's default) is used.
     """
     return frame_intensities(frames).std(correction=0).item()
+
+
+PERSON_SIDE = 64  # person crops are resampled to this side, so every person weighs the same in the mean
+
+
+def person_crops(images: Tensor, boxes: Tensor, side: int = PERSON_SIDE) -> Tensor:
+    """B×C×side×side: each image's box (x0, y0, x1, y1 in pixels) resampled bilinearly to a square."""
+    size = images.shape[-1]
+    theta = torch.zeros(len(images), 2, 3, dtype=images.dtype, device=images.device)
+    theta[:, 0, 0] = (boxes[:, 2] - boxes[:, 0]) / size
+    theta[:, 1, 1] = (boxes[:, 3] - boxes[:, 1]) / size
+    theta[:, 0, 2] = (boxes[:, 0] + boxes[:, 2]) / size - 1
+    theta[:, 1, 2] = (boxes[:, 1] + boxes[:, 3]) / size - 1
+    grid = F.affine_grid(theta, [len(images), images.shape[1], side, side], align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def frame_scores(fake: Tensor, real: Tensor, boxes: Tensor) -> dict[str, Tensor]:
+    """Per-frame SSIM, PSNR and MSE over the full frame and, as ``person_*``, inside each frame's person box."""
+    boxes = boxes.to(torch.float32)
+    inside = image_metrics(person_crops(fake.float(), boxes), person_crops(real.float(), boxes))
+    return {**image_metrics(fake, real), **{f"person_{name}": values for name, values in inside.items()}}

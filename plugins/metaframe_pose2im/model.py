@@ -13,23 +13,27 @@ from typing import Any
 
 import torch
 from rich.markup import escape
-from torch import Tensor
+from torch import Tensor, nn
 from torch.func import functional_call
 
 from metaframe import output
 from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.params import strip_prefix
-from metaframe.protocols import FUNCTIONAL, SAMPLES, Batch, TaskModel, batch_size
+from metaframe.protocols import FUNCTIONAL, IMAGES, SAMPLES, Batch, TaskModel, batch_size
 from metaframe_pose2im import losses
-from metaframe_pose2im.metrics import frame_intensities, image_metrics
+from metaframe_pose2im.appearance import Support, keypoints_of, person_boxes
+from metaframe_pose2im.metrics import frame_intensities, frame_scores
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator, to_channels_last
 from metaframe_pose2im.options import Architecture, Pose2ImOptions
-from metaframe_pose2im.samples import sample_grid
+from metaframe_pose2im.samples import most_different, sample_grid
+from metaframe_pose2im.unet import VIEW_CHANNELS, UNetGenerator
 from metaframe_pose2im.vgg import PerceptualLoss, load_vgg19
 from metaframe_pose2im.weights import load_init
 
+PERSON_BOX_PAD = 0.1  # the person-region scores' box: the keypoints' box grown by 10 % of its height
 SCORE_CHUNK = 16  # frames generated at once while scoring, to bound memory on long query sets
+IMAGE_GOALS = {"ssim": "max", "psnr": "max", "mse": "min"}
 _said: set[str] = set()  # messages already said in this process
 
 
@@ -71,27 +75,46 @@ class Pose2ImModel(TaskModel):
     :attr notes: provenance facts for ``run.json`` (whether the perceptual loss is on, and why).
     """
 
-    capabilities = frozenset({FUNCTIONAL, SAMPLES})
+    capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES})
     functional_networks = ("generator",)
     # Temporal coherence has no better direction on its own: a blank output is perfectly steady. It is
     # reported beside the real frames' value, which is what a coherent generated video should match.
-    metric_goals = {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "info", "temporal_std_real": "info"}
+    metric_goals = {
+        **{f"{where}{name}": goal for where in ("", "person_") for name, goal in IMAGE_GOALS.items()},
+        "temporal_std": "info",
+        "temporal_std_real": "info",
+    }
 
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()
-        generator = GlobalGenerator(in_channels, 3, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm, arch.padding)
-        discriminator = MultiscaleDiscriminator(in_channels + 3, arch.ndf, arch.n_layers_d, arch.num_d, arch.norm)
+        self.conditioned = arch.generator == "unet"
+        generator, discriminator = build_networks(arch, in_channels)
         super().__init__({"generator": generator, "discriminator": discriminator})
         self.options, self.architecture, self.in_channels = options, arch, in_channels
+        self.support: Support | None = None  # the current task's support frames (reference-conditioned only)
         self.perceptual, note = perceptual_loss(options)
         say_once(f"pose2im: perceptual (VGG19) loss {note}")
         self.notes: dict[str, str] = {"perceptual_loss": note, "architecture": describe(arch, in_channels)}
 
     # -- the pieces -----------------------------------------------------------------------------------
-    def generate(self, pose: Tensor, params: Mapping[str, Tensor] | None = None) -> Tensor:
-        """Frames in [-1, 1] for ``pose``, with the generator's own weights or with ``params`` (unprefixed)."""
+    def generate(self, pose: Tensor, real: Tensor | None = None, params: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Frames in [-1, 1] for ``pose``, with the generator's own weights or with ``params`` (unprefixed).
+
+        A reference-conditioned generator also sees the support frames' views: those of the current
+        task's support (:meth:`set_support`) for new poses, or, for training frames ``real``, those of
+        the other frames of their own batch, so that a frame is never its own reference.
+        """
         generator = self.networks["generator"]
+        if self.conditioned:
+            support = Support(pose, real) if real is not None else self.current_support(pose)
+            pose = torch.cat([pose, support.views(pose, real)], dim=1)
         return generator(pose) if params is None else functional_call(generator, dict(params), (pose,))
+
+    def current_support(self, pose: Tensor) -> Support:
+        """The support set by :meth:`set_support`; a model asked to draw before any is given has none."""
+        if self.support is None:
+            raise RuntimeError("a reference-conditioned pose2im model draws only after set_support (adapt calls it)")
+        return self.support
 
     def discriminate(self, pose: Tensor, image: Tensor, fixed: bool = False) -> losses.Predictions:
         """The discriminator's multi-scale outputs on (pose, image); ``fixed``: its weights get no gradient."""
@@ -158,7 +181,7 @@ class Pose2ImModel(TaskModel):
     def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
         """A discriminator step, then a generator step against the updated discriminator."""
         pose, real, weights = self.filled(batch)
-        fake = self.generate(pose)
+        fake = self.generate(pose, real)
         d_loss = self.discriminator_loss(pose, real, fake, weights)
         optimizers["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
@@ -173,7 +196,7 @@ class Pose2ImModel(TaskModel):
     def losses(self, batch: Batch) -> dict[str, Tensor]:
         """The D and G objectives on ``batch`` as given (no filling), sharing one generator pass."""
         pose, image = inputs(batch)
-        fake = self.generate(pose)
+        fake = self.generate(pose, image)
         return {
             "discriminator": self.discriminator_loss(pose, image, fake),
             "generator": total(self.generator_terms(pose, image, fake)),
@@ -182,36 +205,51 @@ class Pose2ImModel(TaskModel):
     def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
         """The G objective with generator weights ``params`` (``generator.*``); D fixed, gets no gradient."""
         pose, image = inputs(batch)
-        fake = self.generate(pose, strip_prefix(params, "generator"))
+        fake = self.generate(pose, image, strip_prefix(params, "generator"))
         return total(self.generator_terms(pose, image, fake))
+
+    def set_support(self, support: Batch) -> None:
+        """Keep the task's support frames: a reference-conditioned generator draws new poses from them."""
+        if self.conditioned:
+            pose, image = inputs(support)
+            self.support = Support(pose, image)
+
+    @torch.no_grad()
+    def predict(self, batch: Batch) -> Tensor:
+        """The generated frames (in [-1, 1]) for every pose of ``batch``, in chunks to bound memory."""
+        poses = to_channels_last(batch["pose"])
+        return torch.cat([self.generate(poses[i : i + SCORE_CHUNK]) for i in range(0, len(poses), SCORE_CHUNK)])
 
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:
-        """Mean SSIM, PSNR (dB) and MSE over the frames of ``batch`` on 0–255 images, and the temporal
-        coherence (MetaPix's: std over frames of each frame's mean intensity) of the generated and the
-        real frames."""
+        """:meth:`score_images` of this model's own frames for ``batch``'s poses."""
+        return self.score_images(self.predict(batch), batch)
+
+    @torch.no_grad()
+    def score_images(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+        """Mean SSIM, PSNR (dB) and MSE of ``predicted`` against ``batch``'s frames on 0–255 images, over the
+        full frame and inside each frame's person box (``person_*``), and the temporal coherence (MetaPix's:
+        std over frames of each frame's mean intensity) of the predicted and the real frames."""
+        real = batch["image"]
+        boxes = person_boxes(keypoints_of(batch["pose"]), PERSON_BOX_PAD, 0.0, real.shape[-1])
         per_frame: dict[str, list[Tensor]] = {}
-        intensities, real_intensities = [], []
-        for start in range(0, batch_size(batch), SCORE_CHUNK):
-            pose, real = batch["pose"][start : start + SCORE_CHUNK], batch["image"][start : start + SCORE_CHUNK]
-            fake = self.generate(pose)
-            intensities.append(frame_intensities(fake))
-            real_intensities.append(frame_intensities(real))
-            for name, values in image_metrics(fake, real).items():
+        for start in range(0, len(real), SCORE_CHUNK):
+            chunk = slice(start, start + SCORE_CHUNK)
+            for name, values in frame_scores(predicted[chunk], real[chunk], boxes[chunk]).items():
                 per_frame.setdefault(name, []).append(values)
         scores = {name: torch.cat(values).mean().item() for name, values in per_frame.items()}
         temporal = {
-            "temporal_std": torch.cat(intensities).std(correction=0).item(),
-            "temporal_std_real": torch.cat(real_intensities).std(correction=0).item(),
+            "temporal_std": frame_intensities(predicted).std(correction=0).item(),
+            "temporal_std_real": frame_intensities(real).std(correction=0).item(),
         }
         return {**scores, **temporal}
 
     @torch.no_grad()
     def render_samples(self, batch: Batch) -> Tensor:
-        """A uint8 H×W×3 grid: for the first ``sample_rows`` frames, pose | generated | real."""
-        rows = self.options.sample_rows
-        pose, real = batch["pose"][:rows], batch["image"][:rows]
-        return sample_grid(pose, self.generate(pose), real)
+        """A uint8 picture: for the ``sample_rows`` frames of most different poses, pose | generated | real."""
+        rows = most_different(keypoints_of(batch["pose"]), self.options.sample_rows)
+        pose, real = batch["pose"][rows], batch["image"][rows]
+        return sample_grid(pose, self.generate(to_channels_last(pose)), real)
 
     def to(self, device: torch.device | str) -> Pose2ImModel:
         """Move both networks and the VGG19 loss network to ``device``."""
@@ -219,6 +257,16 @@ class Pose2ImModel(TaskModel):
         if self.perceptual is not None:
             self.perceptual.to(device)
         return self
+
+
+def build_networks(arch: Architecture, in_channels: int) -> tuple[nn.Module, MultiscaleDiscriminator]:
+    """The generator (pix2pixHD's, or the reference-conditioned U-Net) and discriminator of ``arch``."""
+    generator: nn.Module
+    if arch.generator == "unet":
+        generator = UNetGenerator(in_channels + VIEW_CHANNELS, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm)
+    else:
+        generator = GlobalGenerator(in_channels, 3, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm, arch.padding)
+    return generator, MultiscaleDiscriminator(in_channels + 3, arch.ndf, arch.n_layers_d, arch.num_d, arch.norm)
 
 
 def check_task(arch: Architecture, options: Pose2ImOptions, task_info: dict[str, Any]) -> int:
@@ -242,6 +290,6 @@ def build(options: dict[str, Any], task_info: dict[str, Any]) -> Pose2ImModel:
     opts = parse_options(Pose2ImOptions, options, "model")
     model = Pose2ImModel(opts, check_task(opts.architecture(), opts, task_info))
     if opts.init is not None:
-        model.notes["init"] = load_init(model.networks, opts.init)
+        model.notes["init"] = load_init(model.networks, opts.init, opts.scale)
         say_once(f"pose2im: {model.notes['init']}")
     return model

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from metaframe_pose2im.networks import NORMS, PADDINGS
 
 GAN_LOSSES = ("lsgan", "hinge", "vanilla")
+GENERATORS = ("pix2pixhd", "unet")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Architecture:
     :param n_layers_d: layers per discriminator [--n_layers_D].
     :param norm: ``instance``, ``batch`` or ``none`` for both networks [--norm].
     :param padding: padding inside the residual blocks.
+    :param generator: ``pix2pixhd`` (pix2pixHD's pose-only global generator) or ``unet`` (a U-Net that
+        also sees the support frames' background plate and nearest frame; see ``unet.py``).
     """
 
     size: int
@@ -39,6 +42,7 @@ class Architecture:
     n_layers_d: int
     norm: str = "instance"
     padding: str = "reflect"
+    generator: str = "pix2pixhd"
 
     def check(self) -> None:
         """Refuse sizes the generator cannot map back to themselves (ValueError saying what to change)."""
@@ -55,7 +59,9 @@ SCALES: dict[str, Architecture] = {
     "tiny": Architecture(size=32, ngf=8, n_downsample=2, n_blocks=2, ndf=8, num_d=2, n_layers_d=2),
     # CPU default. The full-resolution layers dominate the cost, so the width is minimal while the
     # bottleneck (nearly free) keeps pix2pixHD's 4 downsamplings; see docs/reference/pose2im.md.
-    "small": Architecture(size=128, ngf=8, n_downsample=4, n_blocks=6, ndf=8, num_d=2, n_layers_d=3),
+    "small": Architecture(
+        size=128, ngf=16, n_downsample=4, n_blocks=2, ndf=16, num_d=2, n_layers_d=3, generator="unet"
+    ),
     # pix2pixHD's global generator as used by MetaPix.
     "paper": Architecture(size=512, ngf=64, n_downsample=4, n_blocks=9, ndf=64, num_d=2, n_layers_d=3),
 }
@@ -80,6 +86,7 @@ class Pose2ImOptions:
     :param ndf: discriminator width; default: the scale's.
     :param num_d: discriminator scales; default: the scale's.
     :param n_layers_d: layers per discriminator; default: the scale's.
+    :param generator: ``pix2pixhd`` or ``unet`` (reference-conditioned); default: the scale's.
     :param norm: ``instance`` (pix2pixHD's default), ``batch`` or ``none``.
     :param padding: residual-block padding: ``reflect``, ``replicate`` or ``zero``.
     :param batch_size: frames per inner iteration; K support frames are cycled to fill it (MetaPix: 8).
@@ -94,7 +101,8 @@ class Pose2ImOptions:
         ``.safetensors``); without it the perceptual loss is off, and the run says so.
     :param init: a ``.safetensors`` file (or run folder) of ``generator.*``/``discriminator.*`` weights,
         e.g. made by ``metaframe convert pix2pixhd-g``, loaded when the model is built; networks it
-        lacks keep their fresh initialization.
+        lacks keep their fresh initialization. ``pretrained``: the weights shipped with metaframe for
+        the scale (``small``: pretrained on the synthetic dancers' training identities).
     :param sample_rows: frames shown in a sample picture.
     """
 
@@ -106,6 +114,7 @@ class Pose2ImOptions:
     ndf: int | None = None
     num_d: int | None = None
     n_layers_d: int | None = None
+    generator: str | None = None
     norm: str = "instance"
     padding: str = "reflect"
     batch_size: int = 8
@@ -125,6 +134,8 @@ class Pose2ImOptions:
         for name, allowed in (("norm", NORMS), ("padding", PADDINGS), ("gan_loss", GAN_LOSSES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.generator is not None and self.generator not in GENERATORS:
+            raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, got {self.generator!r}")
         for name in ("size", "ngf", "n_downsample", "n_blocks", "ndf", "num_d", "n_layers_d"):
             value = getattr(self, name)
             if value is not None and value < (0 if name in ("n_downsample", "n_blocks") else 1):

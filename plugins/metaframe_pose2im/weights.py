@@ -107,10 +107,29 @@ def init_hint(path: Path) -> str:
     return f"build the model to match: --set {metadata['settings']}{channels}"
 
 
-def load_init(networks: nn.ModuleDict, path: str | Path) -> str:
-    """Load ``generator.*`` / ``discriminator.*`` tensors from ``path`` (a file or a run folder) into
-    ``networks``; return what was loaded. Networks absent from the file keep their fresh initialization."""
-    path = Path(path).expanduser()
+PRETRAINED = "pretrained"
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+REGENERATE = "regenerate it with `python tools/make_pretrained.py` (docs/reference/pretrained.md)"
+
+
+def pretrained_file(scale: str) -> Path:
+    """The weights this package ships for ``scale``; a scale without them is a UsageError saying so."""
+    path = PRETRAINED_DIR / f"{scale}.safetensors"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in PRETRAINED_DIR.glob("*.safetensors"))
+        raise UsageError(
+            f"model.init=pretrained: no shipped weights for scale {scale!r} ({path} is missing; shipped: "
+            f"{', '.join(shipped) or 'none'}); start from fresh weights with --set model.init=none, or {REGENERATE}"
+        )
+    return path
+
+
+def load_init(networks: nn.ModuleDict, path: str | Path, scale: str | None = None) -> str:
+    """Load ``generator.*`` / ``discriminator.*`` tensors from ``path`` (a file, a run folder, or
+    ``pretrained``: the weights shipped for ``scale``) into ``networks``; return what was loaded.
+    Networks absent from the file keep their fresh initialization."""
+    shipped = str(path) == PRETRAINED
+    path = pretrained_file(scale or "") if shipped else Path(path).expanduser()
     if path.is_dir():
         path = path / "model.safetensors"
     state = read_state_dict(path)
@@ -121,7 +140,7 @@ def load_init(networks: nn.ModuleDict, path: str | Path) -> str:
             f"model.init: {path} has tensors for network {unknown[0]!r} (keys must start with "
             f"{' or '.join(f'{n}.' for n in networks)}); convert pix2pixHD files with `metaframe convert`"
         )
-    hint = init_hint(path)
+    hint = f"the shipped weights are for scale {scale!r} as first built; {REGENERATE}" if shipped else init_hint(path)
     for name in names:
         own = {key.partition(".")[2]: value for key, value in state.items() if key.startswith(f"{name}.")}
         load_network(networks[name], own, f"{path} ({name})", hint)

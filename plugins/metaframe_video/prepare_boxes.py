@@ -7,10 +7,23 @@ past the image border: cropping pads them, so a person near the edge stays centr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from metaframe.errors import UsageError
+
+OPENCV_MISSING = 'metaframe prepare needs the pose extra (MediaPipe and OpenCV): pip install "metaframe[pose]"'
 HIDE_MARGIN = 0.12  # how much (of a person's size) around their box is greyed out to hide them
+
+
+def opencv() -> ModuleType:
+    """OpenCV, imported where it is used: it comes with the ``pose`` extra, not with metaframe itself."""
+    try:
+        import cv2  # noqa: PLC0415
+    except ImportError:
+        raise UsageError(OPENCV_MISSING) from None
+    return cv2
 
 
 @dataclass(frozen=True)

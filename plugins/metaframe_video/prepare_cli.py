@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from metaframe.errors import UsageError
+from metaframe_video.prepare_boxes import opencv
 from metaframe_video.prepare_sources import Selection
 from metaframe_video.prepare_track import LARGEST
 
@@ -62,6 +63,7 @@ def prepare_command(
     """Turn real videos into a video dataset (frames + COCO-17 keypoints) for the video-shot task."""
     from metaframe_video.prepare import PrepareOptions, prepare  # noqa: PLC0415 - keeps `metaframe --help` fast
 
+    opencv()  # before anything is read or written: without the pose extra, say so in one line
     if split is not None and split not in SPLITS:
         raise UsageError(f"--split {split!r}: expected 'train' or 'eval'")
     options = PrepareOptions(

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from metaframe_video.dataset import COCO17, COCO17_LIMBS
+from metaframe_video.prepare_boxes import opencv
 
 LEFT, RIGHT, MIDDLE = (255, 150, 0), (0, 170, 255), (255, 255, 255)
 SURE = 0.5  # keypoints scored below this are drawn hollow
@@ -40,6 +40,7 @@ def side_colour(*joints: int) -> tuple[int, int, int]:
 
 def draw_pose(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """A copy of ``image`` with the COCO-17 skeleton drawn on (keypoints with score 0 left out)."""
+    cv2 = opencv()
     out = np.ascontiguousarray(image.copy())
     thick = max(1, round(image.shape[0] / 128))
     points = [tuple(int(round(v * 16)) for v in point[:2]) for point in keypoints]  # 4 bits of sub-pixel
@@ -76,6 +77,7 @@ def save_sheet(tiles: list[Tile], path: Path) -> None:
 
 def contact_sheet(tiles: list[Tile], columns: int = 4) -> np.ndarray:
     """The tiles on a grid, each with the skeleton drawn and its caption in the corner."""
+    cv2 = opencv()
     rows = -(-len(tiles) // columns)
     sheet = np.zeros((rows * TILE, columns * TILE, 3), np.uint8)
     for k, tile in enumerate(tiles):

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from metaframe_video.prepare_boxes import crop_square, fit_square, square_around
+from metaframe_video.prepare_boxes import crop_square, fit_square, opencv, square_around
 from metaframe_video.prepare_boxes import size as box_size
 
 SAME_LAYOUT = 0.5  # layout correlation above which two frames show the same scene, whatever their colours
@@ -30,6 +29,7 @@ class Look:
     @classmethod
     def of(cls, image: np.ndarray) -> Look:
         """The look of an RGB image."""
+        cv2 = opencv()
         step = max(1, min(image.shape[:2]) // 144)  # thin a big frame first: averaging all of it is slow
         small = cv2.resize(np.ascontiguousarray(image[::step, ::step]), (64, 36), interpolation=cv2.INTER_AREA)
         hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
@@ -40,6 +40,7 @@ class Look:
 
     def is_cut(self, before: Look, threshold: float) -> bool:
         """Whether this frame starts a new shot after ``before``."""
+        cv2 = opencv()
         colour_change = float(cv2.compareHist(before.colours, self.colours, cv2.HISTCMP_BHATTACHARYYA))
         same_layout = float((before.layout * self.layout).sum())
         return colour_change >= threshold and same_layout < SAME_LAYOUT
@@ -65,6 +66,7 @@ def steady_square(boxes: list[np.ndarray], width: int, height: int, margin: floa
 
 def crop_to(image: np.ndarray, square: np.ndarray, size: int) -> np.ndarray:
     """The square of the image (padded with black beyond its border) resized to size×size."""
+    cv2 = opencv()
     crop, _ = crop_square(image, square)
     shrinking = crop.shape[0] > size
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)

@@ -26,7 +26,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import cv2
 import numpy as np
 
 from metaframe_video.prepare_boxes import (
@@ -37,6 +36,7 @@ from metaframe_video.prepare_boxes import (
     grow,
     intersection,
     iou,
+    opencv,
     overlap,
     paint_boxes,
     size,
@@ -124,6 +124,7 @@ def appearance(frame: np.ndarray, person: Person) -> np.ndarray | None:
     None when the torso is not clearly seen. Clothes tell two people apart where their boxes cannot:
     when they overlap, or when one comes back after being lost.
     """
+    cv2 = opencv()
     torso = person.keypoints[[5, 6, 11, 12]]
     if (torso[:, 2] < 0.5).any():
         return None
@@ -140,6 +141,7 @@ def appearance(frame: np.ndarray, person: Person) -> np.ndarray | None:
 
 def look_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Bhattacharyya distance between two appearances: 0 = same colours."""
+    cv2 = opencv()
     return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
 
 

@@ -2,8 +2,8 @@
 
 A task is one shot. As in MetaPix, the shot is split 85:15 in time: the K support frames come from the
 first 85%, the query frames from the last 15%, so a model is always scored on frames it has not seen
-(and on poses that come later in the video). Each example is a pair ``{"pose": C×S×S heatmaps in [0, 1],
-"image": 3×S×S in [-1, 1]}``.
+(and on poses that come later in the video). Each example is ``{"pose": C×S×S heatmaps in [0, 1],
+"image": 3×S×S in [-1, 1], "keypoints": 17×3 COCO-17 (x, y in pixels of the S×S frame, score)}``.
 
 Training tasks draw a training shot, K support frames and ``query`` query frames at random from the
 generator they are given. Evaluation tasks are one per held-out shot, with K support frames drawn from
@@ -171,6 +171,7 @@ class VideoShotTasks(TaskSampler):
         return {
             "pose": pose.render(keypoints, size, self.options.sigma, self.options.limbs),
             "image": torch.from_numpy(image),
+            "keypoints": torch.from_numpy(np.ascontiguousarray(keypoints, dtype=np.float32)),
         }
 
     def usable(self, records: list[ShotRecord], query: int, purpose: str) -> list[ShotRecord]:

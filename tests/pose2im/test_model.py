@@ -12,6 +12,7 @@ from metaframe.protocols import FUNCTIONAL, SAMPLES, Task
 from metaframe.testing import check_model
 from metaframe_pose2im.metrics import temporal_coherence
 from metaframe_pose2im.options import SCALES, scale_size
+from metaframe_pose2im.samples import TITLE_HEIGHT, most_different
 from tests.pose2im.conftest import CHANNELS, SIZE, make_batch, tiny
 
 
@@ -31,6 +32,7 @@ def test_declares_what_every_algorithm_needs():
     model = tiny()
     assert {FUNCTIONAL, SAMPLES} <= model.capabilities and model.functional_networks == ("generator",)
     goals = {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "info", "temporal_std_real": "info"}
+    goals |= {"person_ssim": "max", "person_psnr": "max", "person_mse": "min"}
     assert model.metric_goals == goals
     assert set(model.networks) == {"generator", "discriminator"}
 
@@ -180,7 +182,11 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
     model = tiny()
     query = make_batch(20, seed=2)  # more than one scoring chunk
     scores = model.score(query)
-    assert set(scores) == {"ssim", "psnr", "mse", "temporal_std", "temporal_std_real"}
+    assert set(scores) == {"ssim", "psnr", "mse", "temporal_std", "temporal_std_real"} | {
+        "person_ssim",
+        "person_psnr",
+        "person_mse",
+    }
     assert scores["temporal_std_real"] == pytest.approx(temporal_coherence(query["image"]), rel=1e-5)
     assert -1 <= scores["ssim"] <= 1 and scores["mse"] > 0
     with torch.no_grad():
@@ -190,8 +196,17 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
 
 def test_render_samples_shows_pose_generated_and_real(batch):
     model = tiny(sample_rows=2)
+    model.set_support(batch)
     picture = model.render_samples(batch)
-    assert picture.dtype == torch.uint8 and picture.shape == (2 * SIZE + 2, 3 * SIZE + 4, 3)
+    top = TITLE_HEIGHT
+    assert picture.dtype == torch.uint8 and picture.shape == (top + 2 * SIZE + 2, 3 * SIZE + 4, 3)
     real = ((batch["image"][0] + 1) / 2 * 255).round().to(torch.uint8).permute(1, 2, 0)
-    assert torch.equal(picture[:SIZE, 2 * SIZE + 4 :], real)
-    assert picture[:SIZE, :SIZE].float().max() > 100  # the joints are drawn
+    assert torch.equal(picture[top : top + SIZE, 2 * SIZE + 4 :], real)
+    assert picture[top : top + SIZE, :SIZE].float().max() > 100  # the stick figure is drawn
+    assert picture[:top].float().max() > 200  # the column titles are written
+
+
+def test_sample_rows_are_the_most_different_poses():
+    x = torch.tensor([0.0, 1.0, 2.0, 30.0, 31.0, 60.0])  # three clusters of positions
+    keypoints = torch.stack([x, torch.zeros(6), torch.ones(6)], dim=-1)[:, None, :]  # one joint each
+    assert most_different(keypoints, 3) == [0, 3, 5]

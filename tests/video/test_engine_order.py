@@ -24,7 +24,8 @@ def test_a_dataset_without_held_out_videos_trains_and_says_why_there_is_no_sampl
         tmp_path / "data", [("a", "ann", 30), ("b", "bob", 30)], size=32, splits={"a": "train", "b": "train"}
     )
     args = ["run", "reptile", "--model", "pose2im", "--task", "video-shot", "--set", "model.scale=tiny",
-            "--set", f"task.data={root}", "--set", "task.size=32", "--set", "task.eval_identities=0",
+            "--set", "model.init=none", "--set", f"task.data={root}", "--set", "task.size=32",
+            "--set", "task.eval_identities=0",
             "--set", "task.query=2", "--meta-iterations", "1", "--k", "2", "--t", "1", "--quiet",
             "--out", str(tmp_path / "run")]  # fmt: skip
     result = run_cli(args)

@@ -177,6 +177,7 @@ def test_meta_training_pose2im_runs_on_the_synthetic_dancers_with_no_data_argume
         "video-shot",
         "--set",
         "model.scale=tiny",
+        "--set=model.init=none",
         *[f"--set=task.{key}={value}" for key, value in TINY.items()],
         "--meta-iterations",
         "1",
