@@ -1,11 +1,21 @@
-"""MetaPix's Table 1 on the synthetic dancers, at the CPU scale: Random vs Pretrain vs MetaPix.
+"""MetaPix's Table 1 at the CPU scale, beside the references that learn nothing; prints one JSON object.
 
-Pretrain trains Pose2Im jointly on the training dancers; MetaPix starts from that model and meta-trains
-it with Reptile (preset ``metapix``); each init is then personalized on every held-out dancer from K frames
-for T iterations and scored on that dancer's later frames (SSIM, PSNR, MSE on 0–255 images, temporal
-coherence). Prints one JSON object.
+Rows, each personalized on every held-out dancer from K = 5 support frames for T = 20 iterations (the
+references are not personalized) and scored on 16 later frames, full frame and inside the person's box:
 
-    python benchmarks/metapix_quality.py [--meta-iterations 250] [--k 5] [--t 10] [--out runs/metapix-quality]
+* ``copy-nearest``, ``mean-support``: predictors that learn nothing;
+* ``random``: a fresh model;
+* ``pretrain``: the shipped pretrained ``small`` model (``model.init=pretrained``), where MetaPix starts;
+* ``pretrain-equal``: that model trained on for as many more inner steps as MetaPix takes (the same
+  total compute as pretrain + MetaPix, without meta-learning);
+* ``metapix``: Reptile from the shipped model, preset ``metapix`` (the README's main job).
+
+    python benchmarks/metapix_quality.py                              # trains metapix and pretrain-equal
+    python benchmarks/metapix_quality.py --metapix runs/metapix       # reuse a finished main-job run
+    python benchmarks/metapix_quality.py --real runs/sports2d         # also score a prepared real dataset
+
+``--real DIR`` scores the same inits on a dataset made by ``metaframe prepare --split eval``: K = 5
+support frames from the first 85 % of the person's shot, queries from the rest.
 """
 
 from __future__ import annotations
@@ -14,60 +24,86 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from metaframe.checkpoint import load_into
 from metaframe.cli.options import resolve
-from metaframe.evaluate import mean_scores, personalize_and_score
+from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
 from metaframe.plugins import load_plugins
+from metaframe.references import REFERENCES
 from metaframe.runner import start_run, train
 from metaframe.session import build_session
 
+PRETRAINED = {"model.init": "pretrained"}
 
-def meta_train(plugins, algorithm: str, explicit: dict, out: Path, init: Path | None) -> float:
+
+def config_for(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any]) -> Any:
+    """The run configuration of ``algorithm`` on pose2im/video-shot with ``--set`` style overrides."""
+    assignments = [f"{key}={value}" for key, value in sets.items()]
+    return resolve(plugins, algorithm, "pose2im", "video-shot", None, None, assignments, explicit)
+
+
+def meta_train(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any], out: Path) -> float:
     """Train one run folder; returns its wall-clock seconds."""
-    config = resolve(plugins, algorithm, "pose2im", "video-shot", None, None, [], explicit)
     started = time.perf_counter()
-    session, outer, start = start_run(config, plugins, out, init)
+    session, outer, start = start_run(config_for(plugins, algorithm, explicit, sets), plugins, out, None)
     train(session, outer, out, start, show_progress=False)
-    return time.perf_counter() - started
+    return round(time.perf_counter() - started, 1)
 
 
-def score(plugins, explicit: dict, weights: Path | None) -> dict:
-    """Personalize ``weights`` (None: a random init) on every held-out dancer and average the scores."""
-    config = resolve(plugins, "reptile", "pose2im", "video-shot", None, None, [], explicit)
+def score(plugins: Any, explicit: dict, sets: dict[str, Any], init: str | Path | None) -> dict[str, float]:
+    """Mean scores of one init over the held-out tasks (a reference name, a run folder, or None: as built)."""
+    weights = PRETRAINED if init == "pretrained" else {"model.init": "none"}
+    config = config_for(plugins, "reptile", explicit, {**weights, **sets})
     session = build_session(config, plugins)
-    if weights is not None:
-        load_into(session.model, weights / "model.safetensors")
-    rows = personalize_and_score(session.model, session.sampler.eval_tasks(), config.settings.t, seed=0)
+    tasks = session.sampler.eval_tasks()
+    if isinstance(init, str) and init in REFERENCES:
+        return mean_scores(score_reference(session.model, tasks, REFERENCES[init]))
+    if isinstance(init, Path):
+        load_into(session.model, init / "model.safetensors")
+    rows = personalize_and_score(session.model, tasks, config.settings.t, seed=0)
     return mean_scores(rows)
+
+
+def table(plugins: Any, explicit: dict, sets: dict[str, Any], runs: dict[str, Path]) -> dict[str, dict]:
+    """Every row of the benchmark on the task ``sets`` describe."""
+    rows: dict[str, Any] = {name: score(plugins, explicit, sets, name) for name in REFERENCES}
+    rows["random"] = score(plugins, explicit, sets, None)
+    rows["pretrain"] = score(plugins, explicit, sets, "pretrained")
+    rows.update({name: score(plugins, explicit, sets, folder) for name, folder in runs.items()})
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meta-iterations", type=int, default=250)
-    parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--t", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--metapix", type=Path, help="a finished metapix run to score instead of training one")
+    parser.add_argument("--pretrain-equal", type=Path, help="a finished equal-compute pretrain run to reuse")
+    parser.add_argument("--real", type=Path, help="also score on this prepared real dataset")
     parser.add_argument("--out", type=Path, default=Path("runs/metapix-quality"))
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     plugins = load_plugins()
-    explicit = {"k": args.k, "t": args.t, "meta_iterations": args.meta_iterations, "device": "cpu"}
+    explicit = {"k": 5, "t": 20, "device": "cpu"}
     out = args.out / time.strftime("%Y%m%d-%H%M%S")
-    seconds = {
-        "pretrain": meta_train(plugins, "pretrain", explicit, out / "pretrain", None),
-        "metapix": meta_train(plugins, "reptile", explicit, out / "metapix", out / "pretrain"),
-    }
-    results = {
-        "random": score(plugins, explicit, None),
-        "pretrain": score(plugins, explicit, out / "pretrain"),
-        "metapix": score(plugins, explicit, out / "metapix"),
-    }
-    report = {"k": args.k, "t": args.t, "meta_iterations": args.meta_iterations, "train_seconds": seconds}
-    print(json.dumps({**report, "results": results, "runs": str(out)}, indent=2))
+    seconds: dict[str, float] = {}
+    runs = {"metapix": args.metapix, "pretrain-equal": args.pretrain_equal}
+    metapix_iterations = plugins.presets.get("metapix").factory.settings["meta_iterations"]
+    if runs["metapix"] is None:
+        seconds["metapix"] = meta_train(plugins, "reptile", explicit, {}, out / "metapix")
+        runs["metapix"] = out / "metapix"
+    if runs["pretrain-equal"] is None:  # as many inner steps as MetaPix's meta-iterations × T
+        equal = {**explicit, "meta_iterations": metapix_iterations}
+        seconds["pretrain-equal"] = meta_train(plugins, "pretrain", equal, PRETRAINED, out / "pretrain-equal")
+        runs["pretrain-equal"] = out / "pretrain-equal"
+    report: dict[str, Any] = {"k": 5, "t": 20, "train_seconds": seconds, "runs": {k: str(v) for k, v in runs.items()}}
+    report["synthetic"] = table(plugins, explicit, {}, runs)
+    if args.real is not None:
+        report["real"] = table(plugins, explicit, {"task.data": args.real}, runs)
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

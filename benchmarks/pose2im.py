@@ -7,6 +7,11 @@ memory, and parameter counts. Each scale runs in its own process so peak memory 
 
     python benchmarks/pose2im.py                       # tiny, small (+ paper on a GPU)
     python benchmarks/pose2im.py --scales small --vgg  # also time the VGG19 loss (random weights)
+    python benchmarks/pose2im.py --before-after        # small now vs small before the U-Net, interleaved
+
+``--before-after`` times the K=5 inner iteration of today's ``small`` (the reference-conditioned U-Net)
+and of the ``small`` it replaced (pix2pixHD's generator, ngf 8, 6 blocks, ndf 8) round by round in one
+process, and reports each one's median and the per-round ratio's median and spread.
 
 Wall-clock times on a shared CPU depend on what else runs: the report includes the load average and,
 on CPU, the process CPU time (``cpu_min_ms``), which is steadier; with ``--threads 1`` it is the time
@@ -16,6 +21,7 @@ the work takes on one idle core.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -66,6 +72,9 @@ def frames(k: int, channels: int, size: int, device: torch.device) -> dict[str, 
     }
 
 
+SMALL_BEFORE = {"scale": "small", "generator": "pix2pixhd", "ngf": 8, "ndf": 8, "n_blocks": 6}
+
+
 def inner_iteration(model: Any, k: int, channels: int, repeats: int) -> dict[str, float]:
     """Time one inner iteration on K frames (filled to the model's batch of 8)."""
     batch = frames(k, channels, model.architecture.size, model.device)
@@ -73,9 +82,39 @@ def inner_iteration(model: Any, k: int, channels: int, repeats: int) -> dict[str
     return timed(lambda: model.inner_step(batch, optimizers), model.device, repeats)
 
 
+def before_after(args: argparse.Namespace) -> dict[str, Any]:
+    """The K=5 inner iteration of ``small`` now and before, interleaved round by round (ms, and ratios)."""
+    device = torch.device(args.device)
+    size = scale_size("small")
+    models = {
+        "after": build({"scale": "small"}, {"in_channels": args.channels, "size": size}).to(device),
+        "before": build(SMALL_BEFORE, {"in_channels": args.channels, "size": size}).to(device),
+    }
+    batch = frames(5, args.channels, size, device)
+    steps = {name: (model, model.inner_optimizers()) for name, model in models.items()}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(args.repeats):
+        for name, (model, optimizers) in steps.items():
+            step = functools.partial(model.inner_step, batch, optimizers)
+            times[name].append(timed(step, device, 3)["min_ms"])
+    ratios = [a / b for a, b in zip(times["after"], times["before"])]
+    return {
+        "benchmark": "pose2im-before-after",
+        "inner_iteration_k5_ms": {name: round(statistics.median(values), 1) for name, values in times.items()},
+        "ratio_after_over_before": {
+            "median": round(statistics.median(ratios), 3),
+            "min": round(min(ratios), 3),
+            "max": round(max(ratios), 3),
+        },
+        "rounds": args.repeats,
+        "before": SMALL_BEFORE,
+    }
+
+
 def inference_fps(model: Any, batch: int, channels: int, repeats: int) -> dict[str, float]:
     """Generator frames per second at ``batch`` frames per call, without gradients (on CPU also from CPU time)."""
     pose = frames(batch, channels, model.architecture.size, model.device)["pose"]
+    model.set_support(frames(5, channels, model.architecture.size, model.device))
     with torch.no_grad():
         result = timed(lambda: model.generate(pose), model.device, repeats)
     fps = {"fps": round(batch / (result["min_ms"] / 1000), 2)}
@@ -139,6 +178,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--channels", type=int, default=17, help="pose channels (17: COCO keypoints)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--vgg", action="store_true", help="also time the VGG19 perceptual loss")
+    parser.add_argument("--before-after", action="store_true", help="small now vs before the U-Net, interleaved")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scale in this process
     return parser.parse_args()
 
@@ -148,6 +188,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.one:
         print(json.dumps(measure(args.one, args)))
+        return
+    if args.before_after:
+        print(json.dumps({**before_after(args), "threads": torch.get_num_threads()}, indent=2))
         return
     load_before = os.getloadavg()
     scales = [run_in_subprocess(scale, args) for scale in args.scales.split(",")]

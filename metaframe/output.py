@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False, soft_wrap=True)
 console_err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -25,5 +26,6 @@ def emit(text: str) -> None:
 
 
 def error_line(message: str) -> None:
-    """A user error as one red line on stderr (never wrapped)."""
-    console_err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True)
+    """A user error as one red line on stderr (never wrapped); the message is plain text, so brackets in
+    it (``metaframe[pose]``, a file name) are printed as written."""
+    console_err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True)

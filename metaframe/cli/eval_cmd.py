@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from metaframe.runner import weights_file
 from metaframe.session import build_session
 
 RANDOM = "random"
+INIT_OPTION = "init"  # the model option that names initial weights, by convention (docs/reference/hooks.md)
 NOT_LEARNED = (RANDOM, *REFERENCES)  # inits that name no file
 
 
@@ -43,6 +45,9 @@ def run_config_of(init: str) -> RunConfig | None:
 def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
     """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
     reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
+    if init == RANDOM:  # fresh weights, even where the configuration names initial ones (model option init)
+        model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
+        config = dataclasses.replace(config, options={**config.options, "model": model_options})
     session = build_session(config, get_plugins())
     if init not in NOT_LEARNED:
         load_into(session.model, weights_file(Path(init)))
@@ -61,8 +66,11 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
 
 
 def short_init(init: str) -> str:
-    """A run folder's name as the table shows it: its last two path parts."""
-    return init if init in NOT_LEARNED else "/".join(Path(init).parts[-2:])
+    """An init as the table shows it: a weights file by its name, a run folder by its last two path parts."""
+    path = Path(init)
+    if init in NOT_LEARNED:
+        return init
+    return path.name if path.is_file() else "/".join(path.parts[-2:])
 
 
 def show(rows: list[dict[str, Any]]) -> None:
@@ -87,7 +95,8 @@ def show(rows: list[dict[str, Any]]) -> None:
     hidden = [m for m in rows[0]["metrics"] if m not in metrics]
     if hidden:
         legend.append(f"also in --json: {', '.join(hidden)}")
-    console.print("; ".join(legend), style="dim")
+    for line in legend:
+        console.print(line, style="dim")
 
 
 def evaluate_command(

@@ -11,6 +11,7 @@ from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HEL
 from metaframe.errors import UsageError
 from metaframe.output import console
 from metaframe.plugins import get_plugins
+from metaframe.protocols import IMAGES
 from metaframe.runner import resume_run, start_run, train
 
 
@@ -67,7 +68,9 @@ def run(
     rundir = train(session, outer, out, start, show_progress=not quiet)
     settings = session.config.settings
     console.print(f"\n[bold green]done[/]: weights in {rundir.weights}, metrics in {rundir.metrics}")
+    # a model that scores images is read against the predictors that learn nothing
+    baselines = "--init copy-nearest --init mean-support" if IMAGES in session.model.capabilities else "--init random"
     console.print(
-        f"next: [bold]metaframe eval --init {out} --init random --k {settings.k} --t {settings.t}[/]"
+        f"next: [bold]metaframe eval --init {out} {baselines} --k {settings.k} --t {settings.t}[/]"
         f"  (personalize on held-out tasks and score them)"
     )
