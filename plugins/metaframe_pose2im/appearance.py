@@ -81,12 +81,11 @@ class Support:
         use = self.usable(real, len(pose))
         distance = keypoint_distances(keypoints_of(pose), self.keypoints).masked_fill(~use, float("inf"))
         nearest = self.image[distance.argmin(1)]
-        weights = use.to(self.image.dtype)[:, :, None, None, None] * self.open[None]  # B×K×1×S×S
+        used = use.to(self.image.dtype)
+        weights = used[:, :, None, None, None] * self.open[None]  # B×K×1×S×S: usable and the person absent
         seen = weights.sum(1)
         plate = (weights * self.image[None]).sum(1) / seen.clamp(min=1)
-        mean = (use.to(self.image.dtype)[:, :, None, None, None] * self.image[None]).sum(1) / use.sum(1).view(
-            -1, 1, 1, 1
-        )
+        mean = torch.einsum("bk,kchw->bchw", used / used.sum(1, keepdim=True), self.image)  # where never seen
         return torch.cat([torch.where(seen > 0, plate, mean), nearest], dim=1)
 
     def usable(self, real: Tensor | None, count: int) -> Tensor:
