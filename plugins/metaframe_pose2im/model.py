@@ -106,11 +106,11 @@ class Pose2ImModel(TaskModel):
         """
         generator = self.networks["generator"]
         if self.conditioned:
-            support = Support(pose, real) if real is not None else self.current_support(pose)
+            support = Support(pose, real) if real is not None else self.current_support()
             pose = torch.cat([pose, support.views(pose, real)], dim=1)
         return generator(pose) if params is None else functional_call(generator, dict(params), (pose,))
 
-    def current_support(self, pose: Tensor) -> Support:
+    def current_support(self) -> Support:
         """The support set by :meth:`set_support`; a model asked to draw before any is given has none."""
         if self.support is None:
             raise RuntimeError("a reference-conditioned pose2im model draws only after set_support (adapt calls it)")
