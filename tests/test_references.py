@@ -53,9 +53,10 @@ def test_a_reference_on_a_task_without_images_is_one_clear_line():
     assert len(errors) == 1 and "images and poses" in errors[0] and "x, y" in errors[0]
 
 
-def test_the_random_row_is_fresh_weights_even_where_the_configuration_names_some():
+def test_rows_without_weights_ignore_the_weights_the_configuration_names():
     # no weights ship for the tiny scale: building with model.init=pretrained would be refused
     sets = ["--set=model.scale=tiny", "--set=model.init=pretrained", *[f"--set=task.{k}={v}" for k, v in TINY.items()]]
-    result = run_cli(["eval", "--init", "random", "--model", "pose2im", "--task", "video-shot", "--k", "2",
+    inits = ["--init", "random", "--init", "copy-nearest", "--init", "mean-support"]
+    result = run_cli(["eval", *inits, "--model", "pose2im", "--task", "video-shot", "--k", "2",
                       "--t", "1", *sets, "--device", "cpu"])  # fmt: skip
     assert result.exit_code == 0, result.stderr

@@ -45,7 +45,7 @@ def run_config_of(init: str) -> RunConfig | None:
 def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
     """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
     reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
-    if init == RANDOM:  # fresh weights, even where the configuration names initial ones (model option init)
+    if init in NOT_LEARNED:  # fresh weights (or none used), even where the configuration names initial ones
         model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
     session = build_session(config, get_plugins())
