@@ -46,4 +46,4 @@ def convert(
     networks = sorted({key.partition(".")[0] for key in converted.state})
     summary = f"{' and '.join(networks)}, {count / 1e6:.2f}M values, {converted.in_channels} pose channels"
     console.print(f"wrote {out}: {summary}")
-    console.print(f"use it with: --set model.init={out} {settings_text(converted)}")
+    console.print(f"use it with: --set model.init={out} {settings_text(converted)}", markup=False)

@@ -139,8 +139,9 @@ def merge(generator: Converted | None, discriminator: Converted | None) -> Conve
 
 
 def settings_text(converted: Converted) -> str:
-    """The ``--set`` assignments a model needs to load ``converted`` (e.g. ``model.ngf=64 ...``)."""
-    return " ".join(f"model.{key}={value}" for key, value in converted.settings.items())
+    """The ``--set`` options a model needs to load ``converted`` (``--set model.ngf=64 --set ...``: one
+    ``--set`` takes one assignment)."""
+    return " ".join(f"--set model.{key}={value}" for key, value in converted.settings.items())
 
 
 def convert_files(generator: Path | None, discriminator: Path | None, out: Path) -> Converted:

@@ -6,8 +6,6 @@ tensor, so a user can tell a wrong file from a wrong ``--set``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from metaframe.checkpoint import check_tensors
+from metaframe.checkpoint import atomic_write, check_tensors
 from metaframe.errors import UsageError
 
 
@@ -65,17 +63,9 @@ def flat_tensors(state: object, path: Path) -> dict[str, Tensor]:
 
 
 def write_safetensors(state: Mapping[str, Tensor], path: str | Path, metadata: dict[str, str]) -> None:
-    """Write ``state`` to ``path`` atomically (a temporary file renamed into place)."""
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file({key: value.contiguous() for key, value in state.items()}, temporary, metadata=metadata)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    """Write ``state`` to ``path`` atomically, with the permissions of any file the user makes."""
+    tensors = {key: value.contiguous() for key, value in state.items()}
+    atomic_write(Path(path).expanduser(), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
 @torch.no_grad()
@@ -104,7 +94,7 @@ def init_hint(path: Path) -> str:
     if "settings" not in metadata:
         return "check model.ngf, n_downsample, n_blocks, ndf, num_d, n_layers_d, norm and the task's pose channels"
     channels = f" with a task of {metadata['in_channels']} pose channels" if "in_channels" in metadata else ""
-    return f"build the model to match: --set {metadata['settings']}{channels}"
+    return f"build the model to match: {metadata['settings']}{channels}"
 
 
 PRETRAINED = "pretrained"

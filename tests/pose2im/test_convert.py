@@ -3,6 +3,8 @@ key names and shapes as tests/pose2im/layouts.py derives them, filled with rando
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -45,7 +47,7 @@ def test_generator_round_trip_through_the_command(plugins, checkpoints, tmp_path
     out = tmp_path / "pose2im.safetensors"
     result = run_cli(["convert", "pix2pixhd-g", str(checkpoints / "latest_net_G.pth"), "--out", str(out)])
     assert result.exit_code == 0, result.stderr
-    settings = "model.ngf=8 model.n_downsample=2 model.n_blocks=2 model.norm=instance"
+    settings = "--set model.ngf=8 --set model.n_downsample=2 --set model.n_blocks=2 --set model.norm=instance"
     assert f"--set model.init={out} {settings}" in result.stdout
     original = pix2pixhd_generator()
     converted = load_file(out)
@@ -122,7 +124,7 @@ def test_a_discriminator_mismatch_names_the_tensor(tmp_path):
 def test_a_converted_file_for_another_architecture_says_what_to_set(checkpoints, tmp_path):
     out = tmp_path / "g.safetensors"
     convert_files(checkpoints / "latest_net_G.pth", None, out)
-    with pytest.raises(UsageError, match=r"'model.1.weight'.*--set model.ngf=8 model.n_downsample=2"):
+    with pytest.raises(UsageError, match=r"'model.1.weight'.*--set model.ngf=8 --set model.n_downsample=2"):
         tiny(ngf=16, init=str(out))
 
 
@@ -157,3 +159,11 @@ def test_a_generator_and_discriminator_from_different_models_are_refused(checkpo
     torch.save(pix2pixhd_discriminator(channels=CHANNELS + 1), tmp_path / "other_D.pth")
     with pytest.raises(UsageError, match="takes 5 pose channels but the discriminator takes 6"):
         convert_files(checkpoints / "latest_net_G.pth", tmp_path / "other_D.pth", tmp_path / "x.safetensors")
+
+
+def test_the_converted_file_has_the_permissions_of_any_file_the_user_makes(checkpoints, tmp_path):
+    out = tmp_path / "g.safetensors"
+    convert_files(checkpoints / "latest_net_G.pth", None, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
