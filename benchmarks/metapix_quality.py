@@ -48,8 +48,7 @@ def config_for(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any
 def meta_train(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any], out: Path) -> float:
     """Train one run folder; returns its wall-clock seconds."""
     started = time.perf_counter()
-    session, outer, start = start_run(config_for(plugins, algorithm, explicit, sets), plugins, out, None)
-    train(session, outer, out, start, show_progress=False)
+    train(start_run(config_for(plugins, algorithm, explicit, sets), plugins, out, None), show_progress=False)
     return round(time.perf_counter() - started, 1)
 
 

@@ -35,8 +35,7 @@ def main() -> None:
         config = resolve(plugins, algorithm, "mlp", "sine", None, None, [], explicit)  # the presets apply
         started = time.perf_counter()
         out = args.out / f"{algorithm}-{int(time.time())}"
-        session, outer, start = start_run(config, plugins, out, None)
-        train(session, outer, out, start, show_progress=False)
+        train(start_run(config, plugins, out, None), show_progress=False)
         seconds = time.perf_counter() - started
         rows = personalize_and_score(session.model, session.sampler.eval_tasks(), args.t)
         results[algorithm] = {

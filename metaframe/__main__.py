@@ -1,4 +1,4 @@
-from metaframe.cli import main
+from metaframe.entry import main
 
 if __name__ == "__main__":
     main()

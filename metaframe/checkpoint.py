@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,20 +21,26 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from metaframe.errors import UsageError
+from metaframe.faults import crash_point
 from metaframe.params import State, restore, snapshot
 from metaframe.protocols import TaskModel
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``."""
+    """Call ``write(tmp)`` on a temporary path beside ``path``, flush it to disk, then rename it to
+    ``path``: at any instant ``path`` is the old file or the new one, never a part of either."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         write(Path(tmp))
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes the file private; a normal file is not
+        crash_point(f"write:{path.name}")
         os.replace(tmp, path)
+        crash_point(f"wrote:{path.name}")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -51,10 +58,27 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
 
 
+def weights_state(model: TaskModel) -> State:
+    """Every network's parameters and buffers on the CPU (keys prefixed by network name)."""
+    return {key: value.detach().cpu().contiguous() for key, value in snapshot(model.networks).items()}
+
+
+def write_weights(path: Path, state: State, metadata: dict[str, str] | None = None) -> None:
+    """Atomically write ``state`` (from :func:`weights_state`) as safetensors."""
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
+
+
 def save_weights(path: Path, model: TaskModel, metadata: dict[str, str] | None = None) -> None:
     """Write every network's parameters and buffers to ``path`` (keys prefixed by network name)."""
-    state = {key: value.detach().cpu().contiguous() for key, value in snapshot(model.networks).items()}
-    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
+    write_weights(path, weights_state(model), metadata)
+
+
+def first_non_finite(state: Mapping[str, Tensor]) -> str | None:
+    """The name of the first floating-point tensor holding a NaN or an infinity, else None."""
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            return key
+    return None
 
 
 def load_weights(path: Path) -> State:
@@ -100,6 +124,12 @@ def load_into(model: TaskModel, path: Path) -> None:
     """Load a weights file into ``model`` after checking every name and shape."""
     state = load_weights(path)
     check_compatible(model, state, str(path))
+    broken = first_non_finite(state)
+    if broken is not None:
+        raise UsageError(
+            f"{path}: tensor {broken!r} holds NaN or infinite values (weights of a run that diverged); "
+            f"train again, e.g. with a lower learning rate"
+        )
     restore(model.networks, state)
 
 
@@ -112,4 +142,11 @@ def load_resume(path: Path) -> dict[str, Any]:
     """Read resume state with ``weights_only=True``."""
     if not Path(path).is_file():
         raise UsageError(f"nothing to resume: {path} does not exist (the run never saved a checkpoint)")
-    return torch.load(path, weights_only=True, map_location="cpu")
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(
+            f"{path} cannot be read as resume state ({reason[:120]}); it is damaged or not metaframe's: "
+            f"start a new run in another --out"
+        ) from None

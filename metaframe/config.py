@@ -112,6 +112,22 @@ class RunConfig:
         )
 
 
+def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = ()) -> list[str]:
+    """What ``after`` sets differently from ``before``, one phrase each (``"k is 5, not 8"``): engine
+    settings by name, plugin options as ``model.KEY``; options left at their default are not compared."""
+    found = []
+    settings_before, settings_after = dataclasses.asdict(before.settings), dataclasses.asdict(after.settings)
+    for key, value in settings_before.items():
+        if key not in ignore and settings_after[key] != value:
+            found.append(f"{key} is {value}, not {settings_after[key]}")
+    for section in SECTIONS:
+        old, new = before.options[section], after.options[section]
+        for key in sorted(set(old) | set(new)):
+            if str(old.get(key)) != str(new.get(key)):
+                found.append(f"{section}.{key} is {old.get(key, '(default)')}, not {new.get(key, '(default)')}")
+    return found
+
+
 def parse_options(cls: type[T], options: dict[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from ``options``, converting strings and rejecting unknown keys.
 

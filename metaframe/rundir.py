@@ -2,16 +2,25 @@
 
 ::
 
-    RUN_DIR/model.safetensors   meta-learned weights, one key prefix per network
-    RUN_DIR/run.json            resolved configuration and provenance
+    RUN_DIR/run.json            resolved configuration, provenance, status (running, finished, failed,
+                                interrupted) and the reason a run ended early
+    RUN_DIR/resume.pt           the checkpoint, one commit: iteration, weights, algorithm state and the
+                                length of metrics.jsonl at that iteration (read with weights_only=True)
+    RUN_DIR/model.safetensors   the checkpoint's weights for users, one key prefix per network
     RUN_DIR/metrics.jsonl       one JSON object per logged meta-iteration
-    RUN_DIR/resume.pt           iteration and algorithm state (read with weights_only=True)
     RUN_DIR/samples/*.png       pictures of the model's predictions, when it can draw them
+    RUN_DIR/.lock               held (flock) by the process running in the folder
+
+Every file is written atomically. ``resume.pt`` is written first and is the truth; ``model.safetensors``
+is published from the same state right after it, and republished on resume, so a crash between the two
+costs nothing. docs/reference/run-folders.md tells the whole story.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +28,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.checkpoint import atomic_write, load_resume, save_resume, save_weights, write_json
+from metaframe.checkpoint import atomic_write, load_resume, save_resume, weights_state, write_json, write_weights
+from metaframe.config import RunConfig
 from metaframe.errors import UsageError
+from metaframe.faults import crash_point
+from metaframe.params import State
 from metaframe.protocols import OuterAlgorithm, TaskModel
+
+RESUME_FORMAT = 2
+NAME_MAX = 255  # bytes in one path component on the file systems metaframe runs on
 
 
 class RunDir:
@@ -34,21 +49,93 @@ class RunDir:
         self.metrics = self.path / "metrics.jsonl"
         self.resume_state = self.path / "resume.pt"
         self.samples = self.path / "samples"
+        self.lock_file = self.path / ".lock"
+        self._lock: int | None = None
 
-    def create(self, resume: bool) -> None:
-        """Make the folder; refuse to overwrite a finished or started run unless resuming."""
-        if self.config.exists() and not resume:
+    def check_new(self) -> None:
+        """A new run may be written here: the folder does not exist or is empty, and could be made.
+
+        Called before anything is built, so a refused run leaves nothing behind.
+        """
+        if self.config.exists():
             raise UsageError(f"{self.path} already holds a run; pass --resume to continue it or choose another --out")
-        if resume and not self.config.exists():
-            raise UsageError(f"cannot resume: {self.path} holds no run (no run.json)")
+        if self.path.exists() and not self.path.is_dir():
+            raise UsageError(f"--out {self.path} is a file, not a folder; choose another --out")
+        if self.path.is_dir():
+            present = sorted(p.name for p in self.path.iterdir())
+            if present:
+                shown = ", ".join(present[:3]) + (f" and {len(present) - 3} more" if len(present) > 3 else "")
+                raise UsageError(
+                    f"{self.path} holds files metaframe did not write ({shown}); choose another --out or empty it"
+                )
+            return
+        long = next((part for part in self.path.parts if len(part.encode()) > NAME_MAX), None)
+        if long is not None:
+            raise UsageError(f"--out: the name {long[:40]}… is longer than {NAME_MAX} bytes; choose a shorter one")
+        parent = next(p for p in self.path.absolute().parents if p.exists())
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"cannot create run folder {self.path}: {parent} is not a writable folder")
+
+    def create(self) -> None:
+        """Make the folder and take its lock."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise UsageError(f"cannot create run folder {self.path}: {error.strerror}") from None
+        self.lock()
+
+    def lock(self) -> None:
+        """Hold ``.lock`` for the life of this process: a second run on the same folder is refused.
+
+        The lock is the kernel's (flock), so it dies with the process that holds it: a killed run leaves
+        no stale lock.
+        """
+        handle = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
+            os.close(handle)
+            raise UsageError(
+                f"another metaframe process (pid {holder}) is running in {self.path}; wait for it to end "
+                f"or choose another --out"
+            ) from None
+        os.ftruncate(handle, 0)
+        os.write(handle, str(os.getpid()).encode())
+        self._lock = handle
+
+    def unlock(self) -> None:
+        """Let another process run here (a process that ends lets go by itself)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def open_existing(self) -> None:
+        """Lock the folder of a run to resume; it must hold a run."""
+        if not self.config.is_file():
+            raise UsageError(f"cannot resume: {self.path} holds no run (no run.json)")
+        self.lock()
+        for stale in self.path.glob(".*.tmp"):  # temporary files of a write that a crash cut short
+            stale.unlink()
+
+    def run_config(self) -> RunConfig:
+        """The run's configuration, from ``run.json``."""
+        try:
+            return RunConfig.from_json(self.read_config()["config"])
+        except (KeyError, TypeError, AttributeError) as error:
+            raise UsageError(f"{self.config} is not a metaframe run record (bad configuration: {error})") from None
 
     def read_config(self) -> dict[str, Any]:
-        """The ``run.json`` written when the run started."""
-        return json.loads(self.config.read_text())
+        """The ``run.json`` written when the run started; anything else is a UsageError."""
+        try:
+            record = json.loads(self.config.read_text())
+        except FileNotFoundError:
+            raise UsageError(f"{self.path} holds no run (no run.json)") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise UsageError(f"{self.config} is damaged ({error}); this run folder cannot be read") from None
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise UsageError(f"{self.config} is not a metaframe run record (no configuration in it)")
+        return record
 
     def write_config(self, data: dict[str, Any]) -> None:
         """Write ``run.json`` atomically."""
@@ -58,22 +145,65 @@ class RunDir:
         """Append one metrics line (flushed at once, so a crash loses nothing logged)."""
         with self.metrics.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
+        crash_point("logged")
 
-    def truncate_metrics(self, iteration: int) -> None:
-        """Drop metrics lines at or after ``iteration`` (logged after the checkpoint we resume from)."""
-        if not self.metrics.exists():
-            return
-        lines = [line for line in self.metrics.read_text().splitlines() if json.loads(line)["iteration"] < iteration]
-        atomic_write(self.metrics, lambda tmp: tmp.write_text("".join(f"{line}\n" for line in lines)))
+    def metrics_size(self) -> int:
+        """Bytes in ``metrics.jsonl`` now (0 before the first line)."""
+        return self.metrics.stat().st_size if self.metrics.exists() else 0
+
+    def truncate_metrics(self, size: int) -> tuple[int, bool]:
+        """Cut ``metrics.jsonl`` back to its first ``size`` bytes (its length at the checkpoint).
+
+        Returns how many lines were dropped and whether the last of them was cut short (a torn write).
+        """
+        data = self.metrics.read_bytes() if self.metrics.exists() else b""
+        if len(data) < size:
+            raise UsageError(
+                f"{self.metrics} is shorter than when the checkpoint was written; it was changed by hand, "
+                f"so this run cannot be resumed exactly"
+            )
+        tail = data[size:]
+        if tail:
+            atomic_write(self.metrics, lambda tmp: tmp.write_bytes(data[:size]))
+        return len(tail.splitlines()), bool(tail) and not tail.endswith(b"\n")
 
     def checkpoint(self, model: TaskModel, algorithm: OuterAlgorithm, iteration: int) -> None:
-        """Save weights and resume state after ``iteration`` meta-iterations have completed."""
-        save_weights(self.weights, model, {"iteration": str(iteration)})
-        save_resume(self.resume_state, {"iteration": iteration, "algorithm": algorithm.state_dict()})
+        """Commit the state after ``iteration`` meta-iterations: ``resume.pt`` in one atomic write, then the
+        same weights as ``model.safetensors``.
+
+        Torch's random state is not stored: every meta-iteration reseeds from (seed, iteration).
+        """
+        weights = weights_state(model)
+        save_resume(
+            self.resume_state,
+            {
+                "format": RESUME_FORMAT,
+                "iteration": iteration,
+                "weights": weights,
+                "algorithm": algorithm.state_dict(),
+                "metrics_bytes": self.metrics_size(),
+            },
+        )
+        self.publish_weights(weights, iteration)
+
+    def publish_weights(self, weights: State, iteration: int) -> None:
+        """Write ``model.safetensors``, the weights people load, from a checkpoint's state."""
+        write_weights(self.weights, weights, {"iteration": str(iteration)})
 
     def load_checkpoint(self) -> dict[str, Any]:
-        """The resume state written by :meth:`checkpoint`."""
-        return load_resume(self.resume_state)
+        """The resume state written by :meth:`checkpoint`; a file of another format is a UsageError."""
+        state = load_resume(self.resume_state)
+        if not isinstance(state, dict) or state.get("format") != RESUME_FORMAT:
+            found = state.get("format", 1) if isinstance(state, dict) else "?"
+            raise UsageError(
+                f"{self.resume_state} has format {found}, not {RESUME_FORMAT} (written by another metaframe "
+                f"version); it cannot be resumed: start a new run in another --out"
+            )
+        return state
+
+    def saved_iteration(self) -> int | None:
+        """The iteration of the last checkpoint, or None before the first one."""
+        return self.load_checkpoint()["iteration"] if self.resume_state.exists() else None
 
     def save_picture(self, name: str, picture: torch.Tensor) -> Path:
         """Write a uint8 H×W×3 picture to ``samples/NAME.png``."""

@@ -1,10 +1,15 @@
-"""Meta-training a run end to end: folder, build, resume, loop, checkpoints, samples, report."""
+"""Meta-training a run end to end: folder, build, resume, loop, checkpoints, samples, how it ended."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import math
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +23,16 @@ from rich.progress import (
 )
 
 from metaframe import __version__
-from metaframe.checkpoint import load_into
+from metaframe.checkpoint import check_compatible, first_non_finite, load_into
 from metaframe.config import RunConfig
-from metaframe.errors import UsageError
+from metaframe.errors import Diverged, Interrupted, UsageError
 from metaframe.evaluate import personalized_picture
 from metaframe.loop import meta_train
 from metaframe.output import console_err, say
 from metaframe.plugins import Plugins
+from metaframe.params import restore
 from metaframe.progress import LogLines
-from metaframe.protocols import SAMPLES, OuterAlgorithm
+from metaframe.protocols import SAMPLES, OuterAlgorithm, TaskModel
 from metaframe.rundir import RunDir
 from metaframe.session import Session, build_algorithm, build_session, provenance
 
@@ -36,48 +42,138 @@ def weights_file(init: Path) -> Path:
     return RunDir(init).weights if init.is_dir() else init
 
 
-def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None) -> tuple[Session, OuterAlgorithm, int]:
-    """A fresh run: build everything, load ``init`` weights, write ``run.json``."""
-    rundir = RunDir(out)
-    rundir.create(resume=False)
+@dataclass
+class Run:
+    """A run ready to train: live objects, its folder (locked) and the meta-iteration to start at."""
+
+    session: Session
+    algorithm: OuterAlgorithm
+    rundir: RunDir
+    start: int
+
+
+def build(config: RunConfig, plugins: Plugins, init: Path | None) -> tuple[Session, OuterAlgorithm]:
+    """Sampler, model (with ``init`` weights loaded) and algorithm; every check that can refuse is here."""
     session = build_session(config, plugins)
     if init is not None:
         load_into(session.model, weights_file(init))
-    algorithm = build_algorithm(session, plugins)
+    return session, build_algorithm(session, plugins)
+
+
+def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None) -> Run:
+    """A fresh run: check the folder, build everything, then create the folder and write ``run.json``.
+
+    Nothing is written before the plugins have accepted the configuration and each other.
+    """
+    rundir = RunDir(out)
+    rundir.check_new()
+    session, algorithm = build(config, plugins, init)
+    rundir.create()
     record = {
         "config": config.to_json(),
         "init": str(init) if init else None,
         "provenance": provenance(plugins, config, session.model),
         "metaframe": __version__,
         "command": sys.argv,
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started": now(),
         "status": "running",
         "iteration": 0,
     }
     rundir.write_config(record)
-    return session, algorithm, 0
+    return Run(session, algorithm, rundir, 0)
 
 
-def resume_run(plugins: Plugins, out: Path, device: str | None) -> tuple[Session, OuterAlgorithm, int]:
-    """Continue the run in ``out`` from its last checkpoint, with the configuration it started with."""
+def resume_run(plugins: Plugins, out: Path, device: str | None, meta_iterations: int | None = None) -> Run:
+    """Continue the run in ``out`` from its last checkpoint, with the configuration it started with.
+
+    Only the device and the number of meta-iterations (to extend a run) may change. A run stopped
+    before its first checkpoint starts again from meta-iteration 0.
+    """
     rundir = RunDir(out)
-    rundir.create(resume=True)
-    config = RunConfig.from_json(rundir.read_config()["config"])
+    rundir.open_existing()
+    try:
+        return continue_run(rundir, plugins, device, meta_iterations)
+    except BaseException:
+        rundir.unlock()
+        raise
+
+
+def continue_run(rundir: RunDir, plugins: Plugins, device: str | None, meta_iterations: int | None) -> Run:
+    """:func:`resume_run` once the folder is locked."""
+    out = rundir.path
+    record = rundir.read_config()
+    config = rundir.run_config()
     if device is not None:
         config.settings.device = device
-    session = build_session(config, plugins)
-    algorithm = build_algorithm(session, plugins)
-    state = rundir.load_checkpoint()
-    load_into(session.model, rundir.weights)
-    algorithm.load_state_dict(state["algorithm"])
-    rundir.truncate_metrics(state["iteration"])
-    say(f"resuming {out} at meta-iteration {state['iteration']} of {config.settings.meta_iterations}")
-    return session, algorithm, state["iteration"]
+    state = rundir.load_checkpoint() if rundir.resume_state.exists() else None
+    done = state["iteration"] if state else 0
+    if meta_iterations is not None:
+        if meta_iterations < done:
+            raise UsageError(
+                f"--meta-iterations {meta_iterations} is fewer than the {done} this run has done; give {done} or more"
+            )
+        config.settings.meta_iterations = meta_iterations
+    if state is None:
+        session, algorithm = build(config, plugins, Path(record["init"]) if record.get("init") else None)
+        rundir.truncate_metrics(0)
+        say(f"{out} stopped before its first checkpoint: starting it again from meta-iteration 0")
+    else:
+        session, algorithm = build(config, plugins, None)
+        check_compatible(session.model, state["weights"], str(rundir.resume_state))
+        restore(session.model.networks, state["weights"])
+        algorithm.load_state_dict(state["algorithm"])
+        dropped, torn = rundir.truncate_metrics(state["metrics_bytes"])
+        rundir.publish_weights(state["weights"], done)  # the weights file may be one write behind
+        if dropped:
+            cut = ", the last one cut short" if torn else ""
+            say(f"dropped {dropped} metrics line(s) logged after the checkpoint{cut}")
+        say(f"resuming {out} at meta-iteration {done} of {config.settings.meta_iterations}")
+    record.update(config=config.to_json(), status="running", reason=None, iteration=done)
+    rundir.write_config(record)
+    return Run(session, algorithm, rundir, done)
 
 
-def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, show_progress: bool = True) -> RunDir:
-    """Run the remaining meta-iterations with a progress bar, checkpoints, metrics and samples."""
-    rundir, settings = RunDir(out), session.config.settings
+def now() -> str:
+    """The time in UTC, as ``run.json`` records it."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM (what schedulers and ``kill`` send) stops a run the way Ctrl-C does."""
+
+    def stop(number: int, frame: object) -> None:
+        raise Interrupted(signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def check_finite(model: TaskModel, logs: dict[str, float], iteration: int) -> None:
+    """Stop a run whose logged values or weights hold a NaN or an infinity, naming the first one."""
+    quantity = next((f"{key} is {value}" for key, value in logs.items() if not math.isfinite(value)), None)
+    if quantity is None:
+        for name, network in model.networks.items():
+            broken = first_non_finite(network.state_dict())
+            if broken is not None:
+                quantity = f"weight {name}.{broken} is not finite"
+                break
+    if quantity is not None:
+        raise Diverged(f"meta-iteration {iteration}: {quantity}; the run diverged (lower a learning rate)")
+
+
+def train(run: Run, show_progress: bool = True) -> RunDir:
+    """Run the remaining meta-iterations with a progress bar, checkpoints, metrics and samples.
+
+    However the run ends, ``run.json`` says so: ``finished``, ``interrupted`` (a signal) or ``failed``
+    (an error, e.g. a diverged run), with the reason.
+    """
+    session, algorithm, rundir, start = run.session, run.algorithm, run.rundir, run.start
+    settings = session.config.settings
     live = console_err.is_terminal
     progress = Progress(
         TextColumn("meta-iteration"),
@@ -99,6 +195,7 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
         rate = (done - clock[1]) / max(time.perf_counter() - clock[0], 1e-9)
         if done % settings.log_every == 0 or done == settings.meta_iterations:
             rundir.log({"iteration": iteration, **logs, "it_per_s": rate})
+        check_finite(session.model, logs, iteration)
         progress.update(bar, completed=done, status=status_line(logs, rate))
         if lines is not None:
             lines.update(done, status_line(logs, rate))
@@ -109,22 +206,38 @@ def train(session: Session, algorithm: OuterAlgorithm, out: Path, start: int, sh
             save_sample(session, rundir, f"iteration-{done:06d}")
 
     try:
-        with progress:
-            meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
-    except KeyboardInterrupt:
-        if rundir.resume_state.exists():
-            saved = rundir.load_checkpoint()["iteration"]
-            say(
-                f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with "
-                f"`metaframe run {session.config.algorithm} --out {out} --resume`"
-            )
+        with stop_on_signals():
+            with progress:
+                meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
+            if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
+                rundir.checkpoint(session.model, algorithm, start)
+            save_sample(session, rundir, "final")
+    except KeyboardInterrupt as stop:
+        name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
+        update_record(rundir, status="interrupted", reason=f"stopped by {name}", ended=now())
+        say(resume_hint(rundir, session.config.algorithm))
         raise
-    if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
-        rundir.checkpoint(session.model, algorithm, start)
-    update_record(rundir, status="finished")
-    save_sample(session, rundir, "final")
-    session.sampler.close()
+    except BaseException as error:
+        update_record(rundir, status="failed", reason=str(error) or type(error).__name__, ended=now())
+        if isinstance(error, Diverged):
+            saved = rundir.saved_iteration()
+            kept = f"the checkpoint after meta-iteration {saved} is kept" if saved else "no checkpoint was kept"
+            raise Diverged(f"{error}; {kept}, run.json says failed") from None
+        raise
+    finally:
+        session.sampler.close()
+        rundir.unlock()
+    update_record(rundir, status="finished", ended=now())
     return rundir
+
+
+def resume_hint(rundir: RunDir, algorithm: str) -> str:
+    """What an interrupted run keeps, and the command that continues it."""
+    saved = rundir.saved_iteration()
+    command = f"`metaframe run {algorithm} --out {rundir.path} --resume`"
+    if saved is None:
+        return f"stopped before the first checkpoint; {command} starts it again from meta-iteration 0"
+    return f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with {command}"
 
 
 def status_line(logs: dict[str, float], rate: float) -> str:

@@ -28,7 +28,7 @@ def test_resume_reaches_the_same_weights(plugins, tmp_path, monkeypatch, algorit
     crashed = run_cli(["run", algorithm, *ARGS, "--out", str(tmp_path / "split")])
     assert crashed.exit_code == 130
     assert "checkpoint after meta-iteration 4 is kept" in crashed.stderr and "--resume" in crashed.stderr
-    assert crashed.stderr.strip().endswith("error: interrupted")
+    assert crashed.stderr.strip().endswith("error: interrupted (SIGINT)")
     monkeypatch.setattr(metaframe.runner.RunDir, "checkpoint", original)
     resumed = run_cli(["run", algorithm, "--out", str(tmp_path / "split"), "--resume", "--quiet"])
     assert resumed.exit_code == 0, resumed.stderr

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 
 from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, run_cmd
-from metaframe.errors import UsageError
+from metaframe.errors import Interrupted, UsageError
 from metaframe.output import console, error_line
 
 HELP = "Meta-learning for PyTorch: meta-train, personalize and evaluate models from a few examples."
@@ -44,7 +45,13 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``metaframe`` console script: user errors are one red line, exit code 2."""
+    """Entry point of the ``metaframe`` console script.
+
+    The one error boundary: an error the user can fix (a :class:`UsageError`, an option typer refuses,
+    a path the system refuses, memory that cannot be had) is one red line and exit code 2; Ctrl-C and
+    SIGTERM are one line and 130 / 143; anything else is a bug, shown with its traceback and a request
+    to report it.
+    """
     try:
         result = build_app()(args=argv, prog_name="metaframe", standalone_mode=False)
     except UsageError as error:
@@ -57,8 +64,43 @@ def main(argv: list[str] | None = None) -> None:
             console.print(error.ctx.get_help())
         sys.exit(getattr(error, "exit_code", 2))
     except (typer.Abort, KeyboardInterrupt):
-        error_line("interrupted")
-        sys.exit(130)
+        result = 130
+    except OSError as error:  # a path the system refuses: permissions, a full disk, a name too long
+        error_line(os_error_text(error))
+        sys.exit(2)
+    except (MemoryError, RuntimeError) as error:
+        if not out_of_memory(error):
+            raise_as_bug()
+        error_line(
+            "out of memory: the run asked for more than this machine has; use a smaller --k, --meta-batch, "
+            "model size or batch"
+        )
+        sys.exit(2)
+    except Exception:  # noqa: BLE001 - the boundary: a genuine bug keeps its traceback
+        raise_as_bug()
     if result == 130:  # typer turns Ctrl-C inside a command into exit code 130
-        error_line("interrupted")
+        error_line(f"interrupted ({Interrupted.last})")
+        sys.exit(143 if Interrupted.last == "SIGTERM" else 130)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def os_error_text(error: OSError) -> str:
+    """One line for an OSError: the path, what the system said, what to do."""
+    path = error.filename2 or error.filename
+    where = f"{path}: " if path else ""
+    return f"{where}{error.strerror or error}; check the path and its permissions, or the free disk space"
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an allocation that failed (torch raises RuntimeError on the CPU)."""
+    return isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "out of memory" in str(error)
+
+
+def raise_as_bug() -> None:
+    """Print the traceback of the exception being handled, say it is a bug, exit 1."""
+    traceback.print_exc()
+    error_line(
+        "this is a bug in metaframe or one of its plugins, not in what you typed; please report it with the "
+        "command and the traceback above"
+    )
+    sys.exit(1)

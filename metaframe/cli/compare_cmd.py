@@ -61,8 +61,7 @@ def compare(
     for resolved in configs:
         folder = out / resolved.algorithm
         say(f"[bold]{resolved.algorithm}[/] → {folder}")
-        session, outer, start = start_run(resolved, plugins, folder, init)
-        train(session, outer, folder, start, show_progress=not quiet)
+        train(start_run(resolved, plugins, folder, init), show_progress=not quiet)
         inits.append(str(folder))
     if not no_random:
         inits.append(RANDOM)

@@ -44,6 +44,7 @@ def resolve(
     assignments: list[str],
     explicit: dict[str, Any],
     inherited: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> RunConfig:
     """The run configuration: preset < ``inherited`` (a run's own settings) < config file < ``--set`` <
     explicit options; every name is checked against the registries."""
@@ -62,6 +63,6 @@ def resolve(
         {k: v for k, v in explicit.items() if v is not None},
     ]
     config = build_run_config(algorithm, model, task, layers, preset, chosen)
-    if automatic and preset is not None:
+    if announce and automatic and preset is not None:
         say(f"using preset [bold]{preset}[/] ({plugins.presets.get(preset).summary})")
     return config

@@ -4,21 +4,59 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.config import differences
 from metaframe.errors import UsageError
 from metaframe.output import console
 from metaframe.plugins import get_plugins
 from metaframe.protocols import IMAGES
+from metaframe.plugins import Plugins
+from metaframe.rundir import RunDir
 from metaframe.runner import resume_run, start_run, train
+
+RESUME_RULE = "only --meta-iterations (to extend it) and --device may change; start a new run for the rest"
 
 
 def default_out(algorithm: str, model: str, task: str) -> Path:
     """``runs/ALGORITHM-MODEL-TASK-YYYYmmdd-HHMMSS``."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{algorithm}-{model}-{task}-{stamp}"
+
+
+def check_unchanged(
+    plugins: Plugins,
+    out: Path,
+    algorithm: str,
+    model: str | None,
+    task: str | None,
+    preset: str | None,
+    config_file: Path | None,
+    assignments: list[str],
+    explicit: dict[str, Any],
+    init: Path | None,
+) -> None:
+    """``--resume`` continues a run as it was configured: refuse, naming it, any option that says
+    otherwise (``--meta-iterations`` and ``--device`` may change; they are not checked here)."""
+    stored = RunDir(out).run_config()
+    if init is not None:
+        raise UsageError("--init cannot be given with --resume: a resumed run continues from its own checkpoint")
+    names = {"algorithm": (algorithm, stored.algorithm), "--model": (model, stored.model),
+             "--task": (task, stored.task), "--preset": (preset, stored.preset)}
+    for name, (given, kept) in names.items():
+        if given is not None and given != kept:
+            raise UsageError(f"--resume: the run in {out} was made with {name} {kept}, not {given}; {RESUME_RULE}")
+    inherited = {**stored.to_json()["settings"], **stored.options}
+    wanted = resolve(
+        plugins, stored.algorithm, stored.model, stored.task, stored.preset, config_file, assignments, explicit,
+        inherited, announce=False,
+    )
+    changed = differences(stored, wanted, ignore=("meta_iterations", "device"))
+    if changed:
+        raise UsageError(f"--resume: {changed[0]} in the run in {out}; {RESUME_RULE}")
 
 
 def run(
@@ -37,7 +75,10 @@ def run(
     seed: int = typer.Option(None, "--seed", help="Seed of task sampling and initialization (default 0)."),
     device: str = typer.Option(None, "--device", help=DEVICE_HELP),
     resume: bool = typer.Option(
-        False, "--resume", help="Continue the interrupted run in --out from its last checkpoint."
+        False,
+        "--resume",
+        help="Continue the run in --out from its last checkpoint, as it was configured (only --meta-iterations, "
+        "to extend it, and --device may change).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -47,25 +88,23 @@ def run(
     metrics.jsonl, resume.pt and, for models that draw, samples/*.png.
     """
     plugins = get_plugins()
+    explicit = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
     if resume:
         if out is None:
             raise UsageError("--resume needs --out RUN_DIR, the folder of the run to continue")
-        session, outer, start = resume_run(plugins, out, device)
+        given = (model, task, preset, config, init, *explicit.values())
+        if assignments or any(value is not None for value in given):
+            check_unchanged(plugins, out, algorithm, model, task, preset, config, assignments, explicit, init)
+        run = resume_run(plugins, out, device, meta_iterations)
     else:
         if model is None or task is None:
             raise UsageError("give --model and --task (see `metaframe plugins` for what is installed)")
-        explicit = {
-            "meta_iterations": meta_iterations,
-            "meta_batch": meta_batch,
-            "k": k,
-            "t": t,
-            "seed": seed,
-            "device": device,
-        }
+        explicit.update(meta_iterations=meta_iterations, device=device)
         resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit)
         out = out or default_out(algorithm, model, task)
-        session, outer, start = start_run(resolved, plugins, out, init)
-    rundir = train(session, outer, out, start, show_progress=not quiet)
+        run = start_run(resolved, plugins, out, init)
+    rundir = train(run, show_progress=not quiet)
+    session = run.session
     settings = session.config.settings
     console.print(f"\n[bold green]done[/]: weights in {rundir.weights}, metrics in {rundir.metrics}")
     # a model that scores images is read against the predictors that learn nothing
