@@ -35,7 +35,9 @@ def main() -> None:
         config = resolve(plugins, algorithm, "mlp", "sine", None, None, [], explicit)  # the presets apply
         started = time.perf_counter()
         out = args.out / f"{algorithm}-{int(time.time())}"
-        train(start_run(config, plugins, out, None), show_progress=False)
+        run = start_run(config, plugins, out, None)
+        train(run, show_progress=False)
+        session = run.session
         seconds = time.perf_counter() - started
         rows = personalize_and_score(session.model, session.sampler.eval_tasks(), args.t)
         results[algorithm] = {

@@ -29,8 +29,8 @@ from metaframe.errors import Diverged, Interrupted, UsageError
 from metaframe.evaluate import personalized_picture
 from metaframe.loop import meta_train
 from metaframe.output import console_err, say
-from metaframe.plugins import Plugins
 from metaframe.params import restore
+from metaframe.plugins import Plugins
 from metaframe.progress import LogLines
 from metaframe.protocols import SAMPLES, OuterAlgorithm, TaskModel
 from metaframe.rundir import RunDir

@@ -12,9 +12,8 @@ from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HEL
 from metaframe.config import differences
 from metaframe.errors import UsageError
 from metaframe.output import console
-from metaframe.plugins import get_plugins
+from metaframe.plugins import Plugins, get_plugins
 from metaframe.protocols import IMAGES
-from metaframe.plugins import Plugins
 from metaframe.rundir import RunDir
 from metaframe.runner import resume_run, start_run, train
 
@@ -44,15 +43,27 @@ def check_unchanged(
     stored = RunDir(out).run_config()
     if init is not None:
         raise UsageError("--init cannot be given with --resume: a resumed run continues from its own checkpoint")
-    names = {"algorithm": (algorithm, stored.algorithm), "--model": (model, stored.model),
-             "--task": (task, stored.task), "--preset": (preset, stored.preset)}
+    names = {
+        "algorithm": (algorithm, stored.algorithm),
+        "--model": (model, stored.model),
+        "--task": (task, stored.task),
+        "--preset": (preset, stored.preset),
+    }
     for name, (given, kept) in names.items():
         if given is not None and given != kept:
             raise UsageError(f"--resume: the run in {out} was made with {name} {kept}, not {given}; {RESUME_RULE}")
     inherited = {**stored.to_json()["settings"], **stored.options}
     wanted = resolve(
-        plugins, stored.algorithm, stored.model, stored.task, stored.preset, config_file, assignments, explicit,
-        inherited, announce=False,
+        plugins,
+        stored.algorithm,
+        stored.model,
+        stored.task,
+        stored.preset,
+        config_file,
+        assignments,
+        explicit,
+        inherited,
+        announce=False,
     )
     changed = differences(stored, wanted, ignore=("meta_iterations", "device"))
     if changed:
