@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,15 @@ def load_resume(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise UsageError(f"nothing to resume: {path} does not exist (the run never saved a checkpoint)")
     try:
-        return torch.load(path, weights_only=True, map_location="cpu")
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        with warnings.catch_warnings():  # torch warns about pickle protocols before it refuses a file
+            warnings.simplefilter("ignore")
+            return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError:
+        raise UsageError(
+            f"{path} holds objects other than tensors, numbers and strings, and metaframe never unpickles "
+            f"them; it is not metaframe's resume state: start a new run in another --out"
+        ) from None
+    except (RuntimeError, EOFError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UsageError(
             f"{path} cannot be read as resume state ({reason[:120]}); it is damaged or not metaframe's: "

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -57,6 +59,10 @@ class RunSettings:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.sample_every < 0:
             raise UsageError(f"sample_every must be 0 or more, got {self.sample_every}")
+        if not 0 <= self.seed < 2**63:
+            raise UsageError(f"seed must be between 0 and 2**63 - 1, got {self.seed}")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
+            raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.inner_schedule not in ("paper", "constant", "linear"):
             raise UsageError(f"inner_schedule must be paper, constant or linear, got {self.inner_schedule!r}")
 
@@ -113,18 +119,20 @@ class RunConfig:
 
 
 def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = ()) -> list[str]:
-    """What ``after`` sets differently from ``before``, one phrase each (``"k is 5, not 8"``): engine
-    settings by name, plugin options as ``model.KEY``; options left at their default are not compared."""
+    """What ``after`` sets differently from ``before``, one phrase each (``"k=5, not k=8"``): engine
+    settings by name, plugin options as ``model.KEY``."""
     found = []
     settings_before, settings_after = dataclasses.asdict(before.settings), dataclasses.asdict(after.settings)
     for key, value in settings_before.items():
         if key not in ignore and settings_after[key] != value:
-            found.append(f"{key} is {value}, not {settings_after[key]}")
+            found.append(f"{key}={value}, not {key}={settings_after[key]}")
     for section in SECTIONS:
         old, new = before.options[section], after.options[section]
         for key in sorted(set(old) | set(new)):
             if str(old.get(key)) != str(new.get(key)):
-                found.append(f"{section}.{key} is {old.get(key, '(default)')}, not {new.get(key, '(default)')}")
+                name = f"{section}.{key}"
+                was = f"{name}={old[key]}" if key in old else f"{name} at its default"
+                found.append(f"{was}, not {name}={new.get(key, '(default)')}")
     return found
 
 
@@ -159,8 +167,13 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
     if origin in (list, tuple) and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if origin in (list, tuple):
-        (item,) = typing.get_args(hint)[:1] or (Any,)
-        converted = [coerce(v, item, name) for v in value]
+        args = typing.get_args(hint)
+        (item,) = args[:1] or (Any,)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if origin is tuple and args and args[-1] is not Ellipsis and len(values) != len(args):
+            example = ",".join(["1"] * len(args))
+            raise UsageError(f"{name} takes {len(args)} values separated by commas (e.g. {example}), got {value!r}")
+        converted = [coerce(v, item, name) for v in values]
         return tuple(converted) if origin is tuple else converted
     if hint is bool:
         if isinstance(value, bool):
@@ -177,6 +190,8 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
             raise UsageError(f"{name} must be {'an integer' if hint is int else 'a number'}, got {value!r}") from None
         if hint is int and isinstance(value, float) and value != number:
             raise UsageError(f"{name} must be an integer, got {value!r}")
+        if hint is float and not math.isfinite(number):
+            raise UsageError(f"{name} must be a finite number, got {value!r}")
         return number
     if hint in (str, Path):
         return hint(value)
@@ -197,6 +212,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise UsageError(f"config file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {path} is not text (TOML is UTF-8); give a .toml file") from None
+    except OSError as error:
+        raise UsageError(f"config file {path} cannot be read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"config file {path} is not valid TOML: {error}") from None
 

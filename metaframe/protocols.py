@@ -162,6 +162,12 @@ class TaskModel(ABC):
         step. A model whose predictions look at the support examples themselves, not only at its
         weights (a reference-conditioned generator), keeps what it needs here."""
 
+    def memory_estimate(self, examples: int) -> int | None:
+        """Bytes one inner step on ``examples`` examples needs (activations, gradients, the batch), or
+        None when the model cannot tell. The engine refuses, before anything runs, a K whose estimate
+        exceeds the memory the machine has free."""
+        return None
+
     # -- provided -------------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -62,12 +63,34 @@ def check_requirements(algorithm: str, requires: frozenset[str], model: str, cap
         )
 
 
+def available_memory() -> int | None:
+    """Bytes of memory the machine has free (Linux's MemAvailable), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(model: TaskModel, k: int, name: str) -> None:
+    """Refuse up front a K whose inner step the model estimates at more memory than is free."""
+    needed, free = model.memory_estimate(k), available_memory()
+    if needed is not None and free is not None and needed > free:
+        raise UsageError(
+            f"--k {k}: one inner step of model {name} needs about {needed / 2**30:.1f} GiB, more than the "
+            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k"
+        )
+
+
 def build_session(config: RunConfig, plugins: Plugins) -> Session:
     """Build the sampler, the (seeded) model for its ``info``, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
     sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
+    check_memory(model, config.settings.k, config.model)
     sampler.load()
     return Session(config, sampler, model.to(device), device)
 

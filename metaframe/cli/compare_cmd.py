@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, announce_preset, resolve
 from metaframe.cli.run_cmd import default_out
 from metaframe.errors import UsageError
 from metaframe.output import console_err, say
@@ -33,9 +33,11 @@ def compare(
     ),
     seed: int = typer.Option(None, "--seed", help="Seed shared by every run."),
     device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    no_random: bool = typer.Option(False, "--no-random", help="Leave out the row of a randomly initialized model."),
+    no_random: bool = typer.Option(
+        False, "--no-random", metavar="", help="Leave out the row of a randomly initialized model."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Also write the evaluation results to this JSON file."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
 ) -> None:
     """Meta-train MODEL on TASK with each ALGORITHM on the same budget (meta-iterations × meta-batch × T
     inner iterations, same seed), then personalize each result on the held-out tasks and print one table."""
@@ -61,7 +63,9 @@ def compare(
     for resolved in configs:
         folder = out / resolved.algorithm
         say(f"[bold]{resolved.algorithm}[/] → {folder}")
-        train(start_run(resolved, plugins, folder, init), show_progress=not quiet)
+        run = start_run(resolved, plugins, folder, init)
+        announce_preset(plugins, resolved)
+        train(run, show_progress=not quiet)
         inits.append(str(folder))
     if not no_random:
         inits.append(RANDOM)

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from metaframe.checkpoint import load_into, write_json
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce_preset, resolve
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
@@ -39,7 +39,7 @@ def run_config_of(init: str) -> RunConfig | None:
                 f"a .safetensors file, or one of {', '.join(NOT_LEARNED)}"
             )
         return None
-    return RunConfig.from_json(rundir.read_config()["config"])
+    return rundir.run_config()
 
 
 def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
@@ -120,6 +120,8 @@ def evaluate_command(
 ) -> None:
     """Personalize each --init on every held-out task from K support examples for T iterations, then
     score the task's query set; prints one row per init (metrics averaged per task, then over tasks)."""
+    if json_out is not None and json_out.is_dir():
+        raise UsageError(f"--json {json_out} is a folder; give a file name, e.g. {json_out / 'eval.json'}")
     base = next((c for c in map(run_config_of, inits) if c is not None), None)
     model = model or (base.model if base else None)
     task = task or (base.task if base else None)
@@ -136,6 +138,7 @@ def evaluate_command(
     resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
     with Progress(console=console_err, transient=True) as progress:
         rows = [score_init(resolved, init, progress) for init in inits]
+    announce_preset(plugins, resolved)
     show(rows)
     if json_out:
         write_json(json_out, {"rows": rows})

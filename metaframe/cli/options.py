@@ -44,14 +44,13 @@ def resolve(
     assignments: list[str],
     explicit: dict[str, Any],
     inherited: dict[str, Any] | None = None,
-    announce: bool = True,
 ) -> RunConfig:
     """The run configuration: preset < ``inherited`` (a run's own settings) < config file < ``--set`` <
-    explicit options; every name is checked against the registries."""
+    explicit options; every name is checked against the registries. Prints nothing: a refused
+    command stays one line (:func:`announce_preset` says which preset applied, once the run starts)."""
     for registry, name in ((plugins.algorithms, algorithm), (plugins.models, model), (plugins.tasks, task)):
         registry.get(name)
-    automatic = preset is None
-    if automatic:
+    if preset is None:
         preset = find_preset(plugins, algorithm, model, task)
     chosen = plugins.presets.get(preset).factory if preset else None
     if chosen is not None:
@@ -62,7 +61,10 @@ def resolve(
         assignments_to_layer(assignments),
         {k: v for k, v in explicit.items() if v is not None},
     ]
-    config = build_run_config(algorithm, model, task, layers, preset, chosen)
-    if announce and automatic and preset is not None:
-        say(f"using preset [bold]{preset}[/] ({plugins.presets.get(preset).summary})")
-    return config
+    return build_run_config(algorithm, model, task, layers, preset, chosen)
+
+
+def announce_preset(plugins: Plugins, config: RunConfig) -> None:
+    """Say which preset a run or an evaluation uses."""
+    if config.preset is not None:
+        say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")

@@ -24,7 +24,7 @@ def listing(plugins: Plugins) -> dict:
 
 
 def plugins(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    as_json: bool = typer.Option(False, "--json", metavar="", help="Print one JSON object instead of tables."),
 ) -> None:
     """List installed plugins (version, status, error) and the algorithms, models, tasks and presets they add."""
     loaded = get_plugins()

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce_preset, resolve
 from metaframe.config import differences
 from metaframe.errors import UsageError
 from metaframe.output import console
@@ -52,6 +52,8 @@ def check_unchanged(
     for name, (given, kept) in names.items():
         if given is not None and given != kept:
             raise UsageError(f"--resume: the run in {out} was made with {name} {kept}, not {given}; {RESUME_RULE}")
+    if config_file is None and not assignments and all(value is None for value in explicit.values()):
+        return
     inherited = {**stored.to_json()["settings"], **stored.options}
     wanted = resolve(
         plugins,
@@ -63,11 +65,10 @@ def check_unchanged(
         assignments,
         explicit,
         inherited,
-        announce=False,
     )
     changed = differences(stored, wanted, ignore=("meta_iterations", "device"))
     if changed:
-        raise UsageError(f"--resume: {changed[0]} in the run in {out}; {RESUME_RULE}")
+        raise UsageError(f"--resume: the run in {out} has {changed[0]}; {RESUME_RULE}")
 
 
 def run(
@@ -88,10 +89,11 @@ def run(
     resume: bool = typer.Option(
         False,
         "--resume",
+        metavar="",
         help="Continue the run in --out from its last checkpoint, as it was configured (only --meta-iterations, "
         "to extend it, and --device may change).",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar."),
 ) -> None:
     """Meta-train MODEL on TASK with ALGORITHM and write the run folder.
 
@@ -103,9 +105,7 @@ def run(
     if resume:
         if out is None:
             raise UsageError("--resume needs --out RUN_DIR, the folder of the run to continue")
-        given = (model, task, preset, config, init, *explicit.values())
-        if assignments or any(value is not None for value in given):
-            check_unchanged(plugins, out, algorithm, model, task, preset, config, assignments, explicit, init)
+        check_unchanged(plugins, out, algorithm, model, task, preset, config, assignments, explicit, init)
         run = resume_run(plugins, out, device, meta_iterations)
     else:
         if model is None or task is None:
@@ -114,6 +114,7 @@ def run(
         resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit)
         out = out or default_out(algorithm, model, task)
         run = start_run(resolved, plugins, out, init)
+        announce_preset(plugins, resolved)
     rundir = train(run, show_progress=not quiet)
     session = run.session
     settings = session.config.settings

@@ -27,6 +27,10 @@ class FOMAMLOptions:
     outer_optimizer: str = "adam"
     networks: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.outer_lr <= 0:
+            raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
+
 
 class FOMAML(OuterAlgorithm):
     """First-order MAML: the query gradient at the adapted weights, averaged over the meta-batch."""

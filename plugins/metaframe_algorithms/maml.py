@@ -36,6 +36,10 @@ class MAMLOptions:
     inner_optimizer: str = "auto"
     inner_lr: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.outer_lr <= 0 or (self.inner_lr is not None and self.inner_lr <= 0):
+            raise ValueError(f"learning rates must be positive, got outer_lr={self.outer_lr}, inner_lr={self.inner_lr}")
+
 
 def differentiable_optimizer(model: TaskModel, kind: str, lr: float | None) -> DifferentiableSGD | DifferentiableAdam:
     """A differentiable twin of the model's inner optimizer for its functional networks."""

@@ -28,6 +28,10 @@ class PretrainOptions:
     use_query: bool = True
     steps: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+
 
 class Pretrain(OuterAlgorithm):
     """Plain joint training over training tasks (the paper's Pretrain baseline)."""

@@ -142,6 +142,10 @@ class Pose2ImOptions:
                 raise ValueError(f"{name} must be positive, got {value}")
         if self.batch_size < 1 or self.sample_rows < 1:
             raise ValueError("batch_size and sample_rows must be at least 1")
+        if self.lr <= 0 or not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ValueError(
+                f"lr must be positive and beta1, beta2 in [0, 1), got {self.lr}, {self.beta1}, {self.beta2}"
+            )
         if min(self.lambda_fm, self.lambda_vgg, self.lambda_l1) < 0:
             raise ValueError("loss weights (lambda_*) must be 0 or more")
         self.architecture().check()

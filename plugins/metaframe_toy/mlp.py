@@ -34,6 +34,10 @@ class MLPOptions:
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"hidden needs one or more widths of at least 1, got {self.hidden}")
+        if self.lr <= 0 or not 0 <= self.beta1 < 1:
+            raise ValueError(f"lr must be positive and beta1 in [0, 1), got lr={self.lr}, beta1={self.beta1}")
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -56,6 +60,12 @@ class MLPRegressor(TaskModel):
     def __init__(self, options: MLPOptions, in_features: int, out_features: int) -> None:
         super().__init__({"mlp": mlp([in_features, *options.hidden, out_features])})
         self.options = options
+
+    def memory_estimate(self, examples: int) -> int:
+        """Each example's activations and their gradients through every layer, in float32, plus room
+        for autograd's copies (×4)."""
+        widths = [layer.out_features for layer in self.networks["mlp"] if isinstance(layer, nn.Linear)]
+        return examples * 4 * 4 * (self.networks["mlp"][0].in_features + 2 * sum(widths))
 
     def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         params = self.networks["mlp"].parameters()

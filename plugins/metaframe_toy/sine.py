@@ -31,6 +31,14 @@ class SineOptions:
     eval_tasks: int = 100
     eval_seed: int = 1_000_003
 
+    def __post_init__(self) -> None:
+        for name in ("amplitude", "phase", "x_range"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} is a range LOW,HIGH with LOW <= HIGH, got {low},{high}")
+        if self.query < 1 or self.eval_tasks < 1:
+            raise ValueError(f"query and eval_tasks must be at least 1, got {self.query} and {self.eval_tasks}")
+
 
 class SineTasks(TaskSampler):
     """Sine regression tasks, K support points each (the classic MAML/Reptile toy)."""

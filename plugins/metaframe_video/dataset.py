@@ -68,10 +68,40 @@ def read_index(root: Path) -> dict[str, Any]:
         raise UsageError(
             f"{root} is not a metaframe video dataset (no dataset.json); make one with `metaframe prepare`"
         )
-    index = json.loads(index_path.read_text())
-    if index.get("format") != FORMAT:
-        raise UsageError(f"{index_path} has format {index.get('format')!r}; expected {FORMAT!r}")
+    try:
+        index = json.loads(index_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{index_path} is damaged ({error}); prepare the dataset again") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        found = index.get("format") if isinstance(index, dict) else type(index).__name__
+        raise UsageError(f"{index_path} has format {found!r}; expected {FORMAT!r}")
+    check_index(index, index_path)
     return index
+
+
+def check_index(index: dict[str, Any], path: Path) -> None:
+    """Every video and shot entry has the fields the readers use, and every id names a folder inside
+    the dataset (one path component: no ``/``, no ``..``), so a dataset file cannot point elsewhere."""
+    videos = index.get("videos")
+    if not isinstance(videos, list):
+        raise UsageError(f"{path}: 'videos' must be a list of video entries; prepare the dataset again")
+    for video in videos:
+        shots = video.get("shots") if isinstance(video, dict) else None
+        if not isinstance(shots, list):
+            raise UsageError(f"{path}: video entry {str(video)[:60]} has no list of 'shots'; prepare the dataset again")
+        check_id(video.get("id"), "video", path)
+        for shot in shots:
+            if not isinstance(shot, dict) or not isinstance(shot.get("frames"), int) or shot["frames"] < 1:
+                raise UsageError(f"{path}: shot entry {str(shot)[:60]} needs an id and a positive 'frames' count")
+            check_id(shot.get("id"), "shot", path)
+
+
+def check_id(value: object, kind: str, path: Path) -> None:
+    """A video or shot id must be a plain folder name."""
+    if not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value:
+        raise UsageError(
+            f"{path}: {kind} id {value!r} is not a plain folder name inside the dataset; fix or prepare it again"
+        )
 
 
 def read_shot(root: Path, video: dict[str, Any], shot: dict[str, Any]) -> Shot:

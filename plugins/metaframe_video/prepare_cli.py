@@ -57,7 +57,7 @@ def prepare_command(
     ] = None,
     split: Annotated[str | None, typer.Option("--split", help="Record the videos as 'train' or 'eval'.")] = None,
     keep_lost: Annotated[
-        bool, typer.Option("--keep-lost", help="Keep frames without the person (score-0 keypoints).")
+        bool, typer.Option("--keep-lost", metavar="", help="Keep frames without the person (score-0 keypoints).")
     ] = False,
 ) -> None:
     """Turn real videos into a video dataset (frames + COCO-17 keypoints) for the video-shot task."""
