@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, announce_preset, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, announce, resolve
 from metaframe.cli.run_cmd import default_out
 from metaframe.errors import UsageError
 from metaframe.output import console_err, say
@@ -64,7 +64,7 @@ def compare(
         folder = out / resolved.algorithm
         say(f"[bold]{resolved.algorithm}[/] → {folder}")
         run = start_run(resolved, plugins, folder, init)
-        announce_preset(plugins, resolved)
+        announce(plugins, resolved, run.session.model)
         train(run, show_progress=not quiet)
         inits.append(str(folder))
     if not no_random:

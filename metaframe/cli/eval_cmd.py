@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from metaframe.checkpoint import load_into, write_json
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce_preset, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
@@ -138,7 +138,7 @@ def evaluate_command(
     resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
     with Progress(console=console_err, transient=True) as progress:
         rows = [score_init(resolved, init, progress) for init in inits]
-    announce_preset(plugins, resolved)
+    announce(plugins, resolved)
     show(rows)
     if json_out:
         write_json(json_out, {"rows": rows})

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from metaframe.config import RunConfig, assignments_to_layer, build_run_config, read_toml
 from metaframe.output import say
 from metaframe.plugins import Plugins
+from metaframe.protocols import TaskModel
 from metaframe.session import check_preset, find_preset
 
 SET_HELP = (
@@ -47,7 +50,7 @@ def resolve(
 ) -> RunConfig:
     """The run configuration: preset < ``inherited`` (a run's own settings) < config file < ``--set`` <
     explicit options; every name is checked against the registries. Prints nothing: a refused
-    command stays one line (:func:`announce_preset` says which preset applied, once the run starts)."""
+    command stays one line (:func:`announce` says which preset applied, once the run starts)."""
     for registry, name in ((plugins.algorithms, algorithm), (plugins.models, model), (plugins.tasks, task)):
         registry.get(name)
     if preset is None:
@@ -64,7 +67,10 @@ def resolve(
     return build_run_config(algorithm, model, task, layers, preset, chosen)
 
 
-def announce_preset(plugins: Plugins, config: RunConfig) -> None:
-    """Say which preset a run or an evaluation uses."""
+def announce(plugins: Plugins, config: RunConfig, model: TaskModel | None = None) -> None:
+    """Once a run or an evaluation has started: say which preset it uses and the model's notes (e.g.
+    which weights it loaded), so that a refused command stays one line."""
     if config.preset is not None:
         say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")
+    for key, note in getattr(model, "notes", {}).items():
+        say(f"{config.model}: {key.replace('_', ' ')}: {escape(note)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce_preset, resolve
+from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
 from metaframe.config import differences
 from metaframe.errors import UsageError
 from metaframe.output import console
@@ -114,7 +114,7 @@ def run(
         resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit)
         out = out or default_out(algorithm, model, task)
         run = start_run(resolved, plugins, out, init)
-        announce_preset(plugins, resolved)
+    announce(plugins, run.session.config, run.session.model)
     rundir = train(run, show_progress=not quiet)
     session = run.session
     settings = session.config.settings

@@ -12,11 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from rich.markup import escape
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe import output
 from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.params import strip_prefix
@@ -34,14 +32,6 @@ from metaframe_pose2im.weights import load_init
 PERSON_BOX_PAD = 0.1  # the person-region scores' box: the keypoints' box grown by 10 % of its height
 SCORE_CHUNK = 16  # frames generated at once while scoring, to bound memory on long query sets
 IMAGE_GOALS = {"ssim": "max", "psnr": "max", "mse": "min"}
-_said: set[str] = set()  # messages already said in this process
-
-
-def say_once(message: str) -> None:
-    """Say ``message`` unless this process already said it (models are built once per task, not per run)."""
-    if message not in _said:
-        _said.add(message)
-        output.say(escape(message))  # file names may hold [brackets], which rich would read as markup
 
 
 def perceptual_loss(options: Pose2ImOptions) -> tuple[PerceptualLoss | None, str]:
@@ -93,7 +83,6 @@ class Pose2ImModel(TaskModel):
         self.options, self.architecture, self.in_channels = options, arch, in_channels
         self.support: Support | None = None  # the current task's support frames (reference-conditioned only)
         self.perceptual, note = perceptual_loss(options)
-        say_once(f"pose2im: perceptual (VGG19) loss {note}")
         self.notes: dict[str, str] = {"perceptual_loss": note, "architecture": describe(arch, in_channels)}
 
     # -- the pieces -----------------------------------------------------------------------------------
@@ -291,5 +280,4 @@ def build(options: dict[str, Any], task_info: dict[str, Any]) -> Pose2ImModel:
     model = Pose2ImModel(opts, check_task(opts.architecture(), opts, task_info))
     if opts.init is not None:
         model.notes["init"] = load_init(model.networks, opts.init, opts.scale)
-        say_once(f"pose2im: {model.notes['init']}")
     return model

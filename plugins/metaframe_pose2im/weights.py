@@ -134,4 +134,4 @@ def load_init(networks: nn.ModuleDict, path: str | Path, scale: str | None = Non
     for name in names:
         own = {key.partition(".")[2]: value for key, value in state.items() if key.startswith(f"{name}.")}
         load_network(networks[name], own, f"{path} ({name})", hint)
-    return f"init: {', '.join(names)} loaded from {path}"
+    return f"{', '.join(names)} loaded from {path}"

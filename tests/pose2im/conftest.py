@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metaframe_pose2im import model as model_module
 from metaframe_pose2im.model import Pose2ImModel, build
 
 CHANNELS = 5  # pose heatmap channels; few keep the tests fast
@@ -38,12 +37,6 @@ def tiny(**options) -> Pose2ImModel:
 @pytest.fixture
 def batch() -> dict[str, torch.Tensor]:
     return make_batch(3)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_messages(monkeypatch):
-    """Each test sees the 'said once per process' messages afresh."""
-    monkeypatch.setattr(model_module, "_said", set())
 
 
 @pytest.fixture(autouse=True)

@@ -55,7 +55,7 @@ def test_generator_round_trip_through_the_command(plugins, checkpoints, tmp_path
     assert all(torch.equal(converted[f"generator.{key}"], value) for key, value in original.items())
     model = tiny(init=str(out))
     assert_loaded(model.networks["generator"], original)
-    assert model.notes["init"] == f"init: generator loaded from {out}"
+    assert model.notes["init"] == f"generator loaded from {out}"
 
 
 def test_generator_and_discriminator_into_one_file(checkpoints, tmp_path):

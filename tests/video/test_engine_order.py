@@ -31,4 +31,5 @@ def test_a_dataset_without_held_out_videos_trains_and_says_why_there_is_no_sampl
     result = run_cli(args)
     assert result.exit_code == 0, result.stderr
     assert "no sample picture" in result.stderr and "no held-out videos" in result.stderr
+    assert result.stderr.count("pose2im: perceptual loss: off") == 1  # the model's notes, said at the start
     assert (tmp_path / "run" / "model.safetensors").is_file()

@@ -1,0 +1,166 @@
+"""Every bad input is one line on stderr, exit 2, no traceback, nothing left behind, nothing changed.
+
+Table-driven: each case is a command line run in a folder that holds a finished run (``good``), a
+folder of the user's own files (``mine``) and a few broken files. Cases whose name starts with a run
+folder's name get a fresh copy of ``good`` under that name, broken by the case's ``breaks``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from metaframe.testing import run_cli
+
+SINE = ["--model", "mlp", "--task", "sine", "--meta-iterations", "2", "--k", "4", "--t", "2", "--quiet"]
+RUN = ["run", "reptile", *SINE, "--device", "cpu", "--out", "new"]
+
+
+class Payload:
+    """Pickles into a call: what a malicious resume.pt would hold."""
+
+    def __reduce__(self) -> tuple:
+        return (print, ("unpickled!",))
+
+
+def damage(name: str, write: Callable[[Path], None]) -> Callable[[Path], None]:
+    return lambda folder: write(folder / name)
+
+
+BREAKS: dict[str, Callable[[Path], None]] = {
+    "badjson": damage("run.json", lambda p: p.write_text("{garbage")),
+    "noconfig": damage("run.json", lambda p: p.write_text('{"status": "finished"}')),
+    "truncated": damage("resume.pt", lambda p: p.write_bytes(p.read_bytes()[:50])),
+    "pickled": damage("resume.pt", lambda p: p.write_bytes(pickle.dumps(Payload()))),
+    "oldformat": damage("resume.pt", lambda p: torch.save({"iteration": 2, "algorithm": {}}, p)),
+    "diverged": damage(
+        "model.safetensors", lambda p: save_file({k: v * torch.nan for k, v in load_file(p).items()}, p)
+    ),
+}
+
+CASES: dict[str, list[str]] = {
+    # names
+    "unknown algorithm": ["run", "reptil", *SINE],
+    "unknown model": ["run", "reptile", "--model", "mpl", "--task", "sine"],
+    "unknown task": ["run", "reptile", "--model", "mlp", "--task", "sines"],
+    "unknown preset": [*RUN, "--preset", "nope"],
+    "unknown option": [*RUN, "--set", "model.widht=3"],
+    "unknown section": [*RUN, "--set", "modle.lr=3"],
+    "not an assignment": [*RUN, "--set", "k"],
+    # values
+    "k zero": [*RUN, "--k", "0"],
+    "setting not a number": [*RUN, "--set", "log_every=many"],
+    "lr nan": [*RUN, "--set", "model.lr=nan"],
+    "lr inf": [*RUN, "--set", "model.lr=inf"],
+    "lr negative": [*RUN, "--set", "model.lr=-1"],
+    "range as a scalar": [*RUN, "--set", "task.amplitude=5"],
+    "reversed range": [*RUN, "--set", "task.amplitude=5,1"],
+    "no query points": [*RUN, "--set", "task.query=0"],
+    "zero-width model": [*RUN, "--set", "model.hidden=0"],
+    "epsilon above 1": [*RUN, "--set", "algorithm.epsilon=2"],
+    "unknown schedule": [*RUN, "--set", "inner_schedule=fast"],
+    "seed beyond 64 bits": [*RUN, "--seed", str(2**70)],
+    "negative seed": [*RUN, "--set", "seed=-1"],
+    "K that cannot fit": [*RUN, "--k", "100000000000"],
+    # files
+    "config missing": [*RUN, "--config", "nothing.toml"],
+    "config binary": [*RUN, "--config", "garbage.toml"],
+    "config not toml": [*RUN, "--config", "broken.toml"],
+    "init missing": [*RUN, "--init", "nothing.safetensors"],
+    "init not safetensors": [*RUN, "--init", "garbage.toml"],
+    "eval json is a folder": ["eval", "--init", "good", "--json", "mine"],
+    "eval init missing": ["eval", "--init", "runs/does-not-exist", "--init", "random"],
+    # devices
+    "device meta": [*RUN, "--device", "meta"],
+    "device tpu": [*RUN, "--device", "tpu"],
+    # run folders
+    "out is a file": [*RUN[:-1], "garbage.toml"],
+    "out holds my files": [*RUN[:-1], "mine"],
+    "out holds a run": [*RUN[:-1], "good"],
+    "out name too long": [*RUN[:-1], "x" * 300],
+    "resume without out": ["run", "reptile", "--resume"],
+    "resume nothing": ["run", "reptile", "--out", "mine", "--resume"],
+    "resume other algorithm": ["run", "fomaml", "--out", "good", "--resume"],
+    "resume other model": ["run", "reptile", "--model", "pose2im", "--out", "good", "--resume"],
+    "resume other k": ["run", "reptile", "--out", "good", "--resume", "--k", "8"],
+    "resume other option": ["run", "reptile", "--out", "good", "--resume", "--set", "model.lr=0.5"],
+    "resume fewer iterations": ["run", "reptile", "--out", "good", "--resume", "--meta-iterations", "1"],
+    "resume with init": ["run", "reptile", "--out", "good", "--resume", "--init", "good"],
+    "badjson: resume": ["run", "reptile", "--out", "badjson", "--resume"],
+    "badjson: eval": ["eval", "--init", "badjson"],
+    "noconfig: resume": ["run", "reptile", "--out", "noconfig", "--resume"],
+    "truncated: resume": ["run", "reptile", "--out", "truncated", "--resume", "--meta-iterations", "3"],
+    "pickled: resume": ["run", "reptile", "--out", "pickled", "--resume", "--meta-iterations", "3"],
+    "oldformat: resume": ["run", "reptile", "--out", "oldformat", "--resume", "--meta-iterations", "3"],
+    "diverged: eval": ["eval", "--init", "diverged"],
+    # data files
+    "dataset id escapes": [*RUN[:2], "--model", "pose2im", "--task", "video-shot", "--set", "task.data=escape"],
+    "dataset.json damaged": [*RUN[:2], "--model", "pose2im", "--task", "video-shot", "--set", "task.data=torn"],
+}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bad-input")
+    done = run_cli(["run", "reptile", *SINE, "--device", "cpu", "--out", str(folder / "good")])
+    assert done.exit_code == 0, done.stderr
+    (folder / "mine").mkdir()
+    (folder / "mine" / "model.safetensors").write_bytes(b"the user's own weights")
+    (folder / "garbage.toml").write_bytes(bytes(range(256)))
+    (folder / "broken.toml").write_text("k = = 3\n")
+    for name, index in {
+        "escape": {"format": 1, "videos": [{"id": "../../../../etc", "shots": [{"id": "s", "frames": 3}]}]},
+        "torn": '{"format": 1, "videos": [',
+    }.items():
+        (folder / name).mkdir()
+        (folder / name / "dataset.json").write_text(index if isinstance(index, str) else json.dumps(index))
+    return folder
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every path under ``folder`` with a hash of its content (folders hash to "")."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_line_and_leaves_nothing(plugins, workspace, case, monkeypatch):
+    prefix = case.split(":")[0]
+    if prefix in BREAKS:
+        shutil.rmtree(workspace / prefix, ignore_errors=True)
+        shutil.copytree(workspace / "good", workspace / prefix)
+        BREAKS[prefix](workspace / prefix)
+    monkeypatch.chdir(workspace)
+    before = tree(workspace)
+    result = run_cli(CASES[case])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(workspace) == before, "a bad input created or changed files"
+    assert not os.path.exists(workspace / "new")
+
+
+def test_a_diverging_run_stops_naming_the_iteration_and_is_marked_failed(plugins, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "reptile", *SINE, "--meta-iterations", "4", "--set", "checkpoint_every=1", "--out", str(out)]
+    result = run_cli([*args, "--set", "model.lr=1e6", "--set", "model.optimizer=sgd"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.exit_code == 2 and len(errors) == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == errors[0] and "Traceback" not in result.stderr
+    assert errors[0].startswith("error: meta-iteration 0: loss is ") and "run.json says failed" in errors[0]
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "failed" and "diverged" in record["reason"]
+    if (out / "model.safetensors").exists():  # the checkpoints kept are the good ones
+        assert all(torch.isfinite(v).all() for v in load_file(out / "model.safetensors").values())
