@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.metadata
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -58,7 +59,12 @@ class Plugins:
         return {info.name: info.version for info in self.infos if info.status == "ok"}
 
     def fail(self, name: str, error: BaseException) -> None:
-        """Mark plugin ``name`` failed after it has loaded (e.g. its ``register_commands`` raised)."""
+        """Mark plugin ``name`` failed after it has loaded (e.g. its ``register_commands`` raised): it
+        then contributes nothing, neither commands nor algorithms, models, tasks or presets."""
+        for attribute in REGISTRIES.values():
+            getattr(self, attribute).remove_plugin(name)
+        if self.manager.has_plugin(name):
+            self.manager.unregister(name=name)
         _fail(self.info(name), error)
 
     def add(self, name: str, plugin: Any, version: str = "unknown") -> PluginInfo:
@@ -98,8 +104,16 @@ def _args(name: str, factory: Any, summary: str | None = None) -> tuple[Any, ...
 
 def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:
     info.status = "failed"
-    info.error = f"{type(error).__name__}: {error}"
+    info.error = f"{type(error).__name__}: {error}{where(error)}"
     return info
+
+
+def where(error: BaseException) -> str:
+    """`` (at FILE:LINE)``: where ``error`` was raised (for a SyntaxError, the line it points at)."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f" (at {error.filename}:{error.lineno})"
+    frames = traceback.extract_tb(error.__traceback__)
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
 def new_manager() -> pluggy.PluginManager:

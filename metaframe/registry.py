@@ -59,6 +59,10 @@ class Registry:
         hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(self._entries))}"
         raise UsageError(f"unknown {self.kind} {name!r}; {hint} (see `metaframe plugins`)")
 
+    def remove_plugin(self, plugin: str) -> None:
+        """Forget everything ``plugin`` registered here."""
+        self._entries = {name: entry for name, entry in self._entries.items() if entry.plugin != plugin}
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 

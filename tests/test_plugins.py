@@ -76,4 +76,17 @@ def test_plugin_raising_in_register_commands_does_not_break_the_cli():
     assert result.exit_code == 0, result.stderr
     status = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}["nocmd"]
     assert status["status"] == "failed" and "no commands today" in status["error"]
+    assert "misbehaving.py:" in status["error"], "the error says where it was raised"
     assert run_cli(["prepare", "--help"], plugins).exit_code == 0, "other plugins' commands still work"
+    assert "half-broken" not in plugins.algorithms, "a plugin that failed contributes nothing"
+    refused = run_cli(["run", "half-broken", "--model", "mlp", "--task", "sine"], plugins)
+    assert refused.exit_code == 2 and "unknown algorithm 'half-broken'" in refused.stderr
+
+
+def test_an_import_error_names_the_file_and_line(tmp_path, monkeypatch):
+    (tmp_path / "typo_plugin.py").write_text("import math\n\nvalue = undefined_name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = load_plugins(entry_points=[entry_point("typo", "typo_plugin")])
+    error = plugins.info("typo").error
+    assert error.startswith("NameError: name 'undefined_name' is not defined")
+    assert f"{tmp_path / 'typo_plugin.py'}:3" in error

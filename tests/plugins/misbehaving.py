@@ -30,5 +30,9 @@ class BadName:
 
 class BrokenCommands:
     @hookimpl
+    def register_algorithms(self, register):
+        register("half-broken", lambda options, model, settings: None, "Registered before the commands failed.")
+
+    @hookimpl
     def register_commands(self, cli):
         raise RuntimeError("no commands today")
