@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
@@ -93,6 +93,26 @@ def load_weights(path: Path) -> State:
         raise UsageError(f"cannot read weights {path}: {error}") from None
 
 
+ALGORITHM_PREFIX = "algorithm."  # keys of an algorithm's meta-learned tensors in model.safetensors
+
+
+def split_algorithm_tensors(state: State) -> tuple[State, State]:
+    """The model's tensors and the algorithm's (``algorithm.NAME`` → ``NAME``) of one weights file."""
+    model = {k: v for k, v in state.items() if not k.startswith(ALGORITHM_PREFIX)}
+    algorithm = {k.removeprefix(ALGORITHM_PREFIX): v for k, v in state.items() if k.startswith(ALGORITHM_PREFIX)}
+    return model, algorithm
+
+
+def weights_metadata(path: Path) -> dict[str, str]:
+    """A safetensors file's metadata (empty when there is none or the file cannot be read: it is only a
+    hint, and a bad file fails with its own error when it is loaded)."""
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return dict(handle.metadata() or {})
+    except Exception:  # noqa: BLE001
+        return {}
+
+
 def check_tensors(expected: Mapping[str, Tensor], given: Mapping[str, Tensor], source: str, hint: str) -> None:
     """Raise a UsageError naming the first tensor that ``given`` lacks, adds or shapes differently.
 
@@ -121,9 +141,10 @@ def check_compatible(model: TaskModel, state: State, source: str) -> None:
     )
 
 
-def load_into(model: TaskModel, path: Path) -> None:
-    """Load a weights file into ``model`` after checking every name and shape."""
-    state = load_weights(path)
+def load_into(model: TaskModel, path: Path) -> State:
+    """Load a weights file into ``model`` after checking every name and shape; returns the algorithm's
+    tensors the file also holds (see :meth:`OuterAlgorithm.meta_tensors`)."""
+    state, algorithm = split_algorithm_tensors(load_weights(path))
     check_compatible(model, state, str(path))
     broken = first_non_finite(state)
     if broken is not None:
@@ -132,6 +153,7 @@ def load_into(model: TaskModel, path: Path) -> None:
             f"train again, e.g. with a lower learning rate"
         )
     restore(model.networks, state)
+    return algorithm
 
 
 def save_resume(path: Path, state: dict[str, Any]) -> None:

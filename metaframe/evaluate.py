@@ -13,8 +13,10 @@ import torch
 
 from metaframe.loop import adapt
 from metaframe.params import State, restore, snapshot
-from metaframe.protocols import Task, TaskModel
+from metaframe.protocols import Batch, Task, TaskModel
 from metaframe.references import Reference
+
+Personalize = Callable[[TaskModel, Batch, int, str], Any]  # (model, support, steps, schedule)
 
 
 def personalize_and_score(
@@ -24,15 +26,17 @@ def personalize_and_score(
     schedule: str = "paper",
     seed: int = 0,
     on_task: Callable[[int], None] = lambda index: None,
+    personalize: Personalize = adapt,
 ) -> list[dict[str, Any]]:
-    """Score each task after adapting the current weights to it; the weights are restored afterwards."""
+    """Score each task after adapting the current weights to it with ``personalize`` (an algorithm's
+    rule, :meth:`OuterAlgorithm.personalize`; default :func:`adapt`); the weights are restored afterwards."""
     start: State = snapshot(model.networks)
     rows = []
     for index, task in enumerate(tasks):
         restore(model.networks, start)
         torch.manual_seed(seed + index)
         task = task.to(model.device)
-        adapt(model, task.support, steps, schedule)
+        personalize(model, task.support, steps, schedule)
         model.train(False)
         rows.append({"task": task.name, **model.score(task.query)})
         on_task(index)
@@ -58,11 +62,13 @@ def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {key: sum(row[key] for row in rows) / len(rows) for key in keys}
 
 
-def personalized_picture(model: TaskModel, task: Task, steps: int, schedule: str = "paper") -> torch.Tensor:
+def personalized_picture(
+    model: TaskModel, task: Task, steps: int, schedule: str = "paper", personalize: Personalize = adapt
+) -> torch.Tensor:
     """The model's picture of ``task``'s query set after personalization; the weights are restored."""
     start = snapshot(model.networks)
     task = task.to(model.device)
-    adapt(model, task.support, steps, schedule)
+    personalize(model, task.support, steps, schedule)
     model.train(False)
     picture = model.render_samples(task.query)
     restore(model.networks, start)

@@ -206,3 +206,20 @@ class OuterAlgorithm(ABC):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 - stateless by default
         """Restore what :meth:`state_dict` returned."""
+
+    def personalize(self, model: TaskModel, support: Batch, steps: int, schedule: str) -> list[dict[str, float]]:
+        """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
+        samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
+        algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
+        from metaframe.loop import adapt  # the loop imports this module
+
+        return adapt(model, support, steps, schedule)
+
+    def meta_tensors(self) -> dict[str, Tensor]:
+        """Meta-learned tensors that are not the model's weights but are needed to personalize it (e.g.
+        learned step sizes): saved in ``model.safetensors`` under ``algorithm.`` and given back to
+        :meth:`load_meta_tensors` when a run is evaluated. Default: none."""
+        return {}
+
+    def load_meta_tensors(self, tensors: dict[str, Tensor]) -> None:  # noqa: B027 - none by default
+        """Restore what :meth:`meta_tensors` returned (names without the ``algorithm.`` prefix)."""

@@ -28,7 +28,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.checkpoint import atomic_write, load_resume, save_resume, weights_state, write_json, write_weights
+from metaframe.checkpoint import (
+    ALGORITHM_PREFIX,
+    atomic_write,
+    load_resume,
+    save_resume,
+    weights_state,
+    write_json,
+    write_weights,
+)
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.faults import crash_point
@@ -37,6 +45,11 @@ from metaframe.protocols import OuterAlgorithm, TaskModel
 
 RESUME_FORMAT = 2
 NAME_MAX = 255  # bytes in one path component on the file systems metaframe runs on
+
+
+def algorithm_tensors(algorithm: OuterAlgorithm) -> State:
+    """The algorithm's meta-learned tensors, as ``model.safetensors`` holds them (``algorithm.NAME``)."""
+    return {f"{ALGORITHM_PREFIX}{k}": v.detach().cpu().contiguous() for k, v in algorithm.meta_tensors().items()}
 
 
 class RunDir:
@@ -51,6 +64,7 @@ class RunDir:
         self.samples = self.path / "samples"
         self.lock_file = self.path / ".lock"
         self._lock: int | None = None
+        self.about: dict[str, str] = {}  # metadata of model.safetensors besides the iteration
 
     def check_new(self) -> None:
         """A new run may be written here: the folder does not exist or is empty, and could be made.
@@ -118,6 +132,11 @@ class RunDir:
         for stale in self.path.glob(".*.tmp"):  # temporary files of a write that a crash cut short
             stale.unlink()
 
+    def describe(self, config: RunConfig) -> None:
+        """Name, in ``model.safetensors``, the algorithm (and its options) that made the weights, so that
+        the file alone tells ``eval`` how to personalize them."""
+        self.about = {"algorithm": config.algorithm, "algorithm_options": json.dumps(config.options["algorithm"])}
+
     def run_config(self) -> RunConfig:
         """The run's configuration, from ``run.json``."""
         try:
@@ -173,7 +192,7 @@ class RunDir:
 
         Torch's random state is not stored: every meta-iteration reseeds from (seed, iteration).
         """
-        weights = weights_state(model)
+        weights = {**weights_state(model), **algorithm_tensors(algorithm)}
         save_resume(
             self.resume_state,
             {
@@ -188,7 +207,7 @@ class RunDir:
 
     def publish_weights(self, weights: State, iteration: int) -> None:
         """Write ``model.safetensors``, the weights people load, from a checkpoint's state."""
-        write_weights(self.weights, weights, {"iteration": str(iteration)})
+        write_weights(self.weights, weights, {**self.about, "iteration": str(iteration)})
 
     def load_checkpoint(self) -> dict[str, Any]:
         """The resume state written by :meth:`checkpoint`; a file of another format is a UsageError."""

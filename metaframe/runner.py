@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from metaframe import __version__
-from metaframe.checkpoint import check_compatible, first_non_finite, load_into
+from metaframe.checkpoint import check_compatible, first_non_finite, load_into, split_algorithm_tensors
 from metaframe.config import RunConfig
 from metaframe.errors import Diverged, Interrupted, UsageError
 from metaframe.evaluate import personalized_picture
@@ -69,6 +69,7 @@ def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None)
     rundir.check_new()
     session, algorithm = build(config, plugins, init)
     rundir.create()
+    rundir.describe(config)
     record = {
         "config": config.to_json(),
         "init": str(init) if init else None,
@@ -105,6 +106,7 @@ def continue_run(rundir: RunDir, plugins: Plugins, device: str | None, meta_iter
     config = rundir.run_config()
     if device is not None:
         config.settings.device = device
+    rundir.describe(config)
     state = rundir.load_checkpoint() if rundir.resume_state.exists() else None
     done = state["iteration"] if state else 0
     if meta_iterations is not None:
@@ -119,8 +121,9 @@ def continue_run(rundir: RunDir, plugins: Plugins, device: str | None, meta_iter
         say(f"{out} stopped before its first checkpoint: starting it again from meta-iteration 0")
     else:
         session, algorithm = build(config, plugins, None)
-        check_compatible(session.model, state["weights"], str(rundir.resume_state))
-        restore(session.model.networks, state["weights"])
+        weights, _ = split_algorithm_tensors(state["weights"])  # the algorithm's come back with its state
+        check_compatible(session.model, weights, str(rundir.resume_state))
+        restore(session.model.networks, weights)
         algorithm.load_state_dict(state["algorithm"])
         dropped, torn = rundir.truncate_metrics(state["metrics_bytes"])
         rundir.publish_weights(state["weights"], done)  # the weights file may be one write behind
@@ -203,7 +206,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
             rundir.checkpoint(session.model, algorithm, done)
             update_record(rundir, iteration=done, last=logs)
         if settings.sample_every and done % settings.sample_every == 0:
-            save_sample(session, rundir, f"iteration-{done:06d}")
+            save_sample(session, algorithm, rundir, f"iteration-{done:06d}")
 
     try:
         with stop_on_signals():
@@ -211,7 +214,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
                 meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
             if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
                 rundir.checkpoint(session.model, algorithm, start)
-            save_sample(session, rundir, "final")
+            save_sample(session, algorithm, rundir, "final")
     except KeyboardInterrupt as stop:
         name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
         update_record(rundir, status="interrupted", reason=f"stopped by {name}", ended=now())
@@ -253,7 +256,7 @@ def update_record(rundir: RunDir, **changes: Any) -> None:
     rundir.write_config(record)
 
 
-def save_sample(session: Session, rundir: RunDir, name: str) -> None:
+def save_sample(session: Session, algorithm: OuterAlgorithm, rundir: RunDir, name: str) -> None:
     """A picture of the model personalized to the first held-out task, when the model can draw."""
     if SAMPLES not in session.model.capabilities:
         return
@@ -262,9 +265,8 @@ def save_sample(session: Session, rundir: RunDir, name: str) -> None:
     except UsageError as error:  # e.g. a dataset without held-out videos: the run itself is fine
         say(f"no sample picture: {error}")
         return
-    picture = personalized_picture(
-        session.model, task, session.config.settings.t, session.config.settings.inner_schedule
-    )
+    settings = session.config.settings
+    picture = personalized_picture(session.model, task, settings.t, settings.inner_schedule, algorithm.personalize)
     path = rundir.save_picture(name, picture)
     if name == "final":
-        say(f"sample (pose | generated | real) of held-out {task.name} after personalization: {path}")
+        say(f"sample picture of held-out {task.name} after personalization: {path}")

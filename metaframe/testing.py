@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
+from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunSettings
+from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
 from metaframe.plugins import Plugins, use_plugins
@@ -66,13 +71,24 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
 
 
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:
-    """One step changes the weights, logs finite numbers and survives a state_dict round trip."""
+    """One step changes the weights and logs finite numbers; the algorithm's state survives the files a
+    checkpoint really writes (``resume.pt``, read back with ``weights_only=True``) and its meta-learned
+    tensors survive ``model.safetensors``."""
     before = snapshot(model.networks)
     logs = algorithm.step(tasks, 0)
     after = snapshot(model.networks)
     assert any(not torch.equal(before[key], after[key]) for key in before), "the step changed no weight"
     assert all(math.isfinite(v) for v in logs.values())
-    algorithm.load_state_dict(algorithm.state_dict())
+    with tempfile.TemporaryDirectory() as folder:
+        resume, weights = Path(folder) / "resume.pt", Path(folder) / "model.safetensors"
+        save_resume(resume, {"algorithm": algorithm.state_dict()})
+        try:
+            state = load_resume(resume)["algorithm"]
+        except UsageError as error:
+            raise AssertionError(f"state_dict() holds what a weights_only load refuses: {error}") from None
+        algorithm.load_state_dict(state)
+        write_weights(weights, {k: v.detach().cpu().contiguous() for k, v in algorithm.meta_tensors().items()})
+        algorithm.load_meta_tensors(load_file(weights))
     return logs
 
 

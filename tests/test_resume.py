@@ -4,13 +4,14 @@ import pytest
 from safetensors.torch import load_file
 
 import metaframe.runner
+from metaframe.plugins import load_plugins
 from metaframe.testing import run_cli
 
 ARGS = ["--model", "mlp", "--task", "sine", "--meta-iterations", "6", "--meta-batch", "2", "--k", "5", "--t", "3",
         "--set", "checkpoint_every=2", "--device", "cpu", "--quiet"]  # fmt: skip
 
 
-@pytest.mark.parametrize("algorithm", ["reptile", "fomaml", "maml", "pretrain"])
+@pytest.mark.parametrize("algorithm", load_plugins().algorithms.names())  # every installed algorithm
 def test_resume_reaches_the_same_weights(plugins, tmp_path, monkeypatch, algorithm):
     whole = run_cli(["run", algorithm, *ARGS, "--out", str(tmp_path / "whole")])
     assert whole.exit_code == 0, whole.stderr

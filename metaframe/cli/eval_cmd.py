@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +11,19 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from metaframe.checkpoint import load_into, write_json
+from metaframe.checkpoint import load_into, weights_metadata, write_json
 from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
-from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
+from metaframe.evaluate import Personalize, mean_scores, personalize_and_score, score_reference
+from metaframe.loop import adapt
 from metaframe.output import console, console_err
-from metaframe.plugins import get_plugins
+from metaframe.params import State
+from metaframe.plugins import Plugins, get_plugins
 from metaframe.references import REFERENCES, check_reference
 from metaframe.rundir import RunDir
 from metaframe.runner import weights_file
-from metaframe.session import build_session
+from metaframe.session import Session, build_session
 
 RANDOM = "random"
 INIT_OPTION = "init"  # the model option that names initial weights, by convention (docs/reference/hooks.md)
@@ -48,9 +51,13 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
     if init in NOT_LEARNED:  # fresh weights (or none used), even where the configuration names initial ones
         model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
-    session = build_session(config, get_plugins())
+    plugins = get_plugins()
+    session = build_session(config, plugins)
+    personalize: Personalize = adapt
     if init not in NOT_LEARNED:
-        load_into(session.model, weights_file(Path(init)))
+        path = weights_file(Path(init))
+        meta_tensors = load_into(session.model, path)
+        personalize = personalization_rule(plugins, session, path, meta_tensors)
     tasks = session.sampler.eval_tasks()
     bar = progress.add_task(f"eval {init}", total=len(tasks))
     settings = config.settings
@@ -59,10 +66,29 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
         reference = check_reference(init, config.model, session.model, tasks[0].support)
         rows = score_reference(session.model, tasks, reference, advance)
     else:
-        rows = personalize_and_score(session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance)
+        rows = personalize_and_score(
+            session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
+        )
     session.sampler.close()
     goals = dict(session.model.metric_goals)
     return {"init": init, "k": settings.k, "t": settings.t, "metrics": mean_scores(rows), "goals": goals, "tasks": rows}
+
+
+def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_tensors: State) -> Personalize:
+    """How the weights at ``path`` are personalized: the rule of the algorithm their metadata names
+    (built with its options, its meta-learned tensors loaded), or :func:`adapt` when none is named."""
+    about = weights_metadata(path)
+    name = about.get("algorithm")
+    if name is None:
+        return adapt
+    if name not in plugins.algorithms:
+        raise UsageError(
+            f"{path} was made by algorithm {name!r}, which is not installed; its rule is needed to personalize it"
+        )
+    options = json.loads(about.get("algorithm_options", "{}"))
+    algorithm = plugins.algorithms.get(name).factory(options, session.model, session.config.settings)
+    algorithm.load_meta_tensors(meta_tensors)
+    return algorithm.personalize
 
 
 def short_init(init: str) -> str:

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from metaframe.checkpoint import atomic_write, check_tensors
+from metaframe.checkpoint import atomic_write, check_tensors, weights_metadata
 from metaframe.errors import UsageError
 
 
@@ -77,20 +76,9 @@ def load_network(network: nn.Module, state: Mapping[str, Tensor], source: str, h
         value.copy_(state[key])
 
 
-def file_metadata(path: Path) -> dict[str, str]:
-    """A safetensors file's metadata (``metaframe convert`` stores the options its tensors need there)."""
-    if path.suffix != ".safetensors":
-        return {}
-    try:
-        with safe_open(path, "pt") as handle:
-            return dict(handle.metadata() or {})
-    except Exception:  # noqa: BLE001 - metadata is only a hint; a bad file fails later with its own error
-        return {}
-
-
 def init_hint(path: Path) -> str:
     """What to change when ``path`` does not fit the model: the file's own settings when it records them."""
-    metadata = file_metadata(path)
+    metadata = weights_metadata(path)
     if "settings" not in metadata:
         return "check model.ngf, n_downsample, n_blocks, ndf, num_d, n_layers_d, norm and the task's pose channels"
     channels = f" with a task of {metadata['in_channels']} pose channels" if "in_channels" in metadata else ""
