@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -11,10 +12,31 @@ from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
 from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, announce, resolve
 from metaframe.cli.run_cmd import default_out
+from metaframe.config import RunConfig, differences
 from metaframe.errors import UsageError
 from metaframe.output import console_err, say
-from metaframe.plugins import get_plugins
-from metaframe.runner import start_run, train
+from metaframe.plugins import Plugins, get_plugins
+from metaframe.rundir import RunDir
+from metaframe.runner import resume_run, start_run, train
+from metaframe.session import build_algorithm, build_session
+
+
+def check_all(plugins: Plugins, configs: list[RunConfig], out: Path, resume: bool) -> None:
+    """Before anything trains: every algorithm accepts the model, and every run folder can be written
+    (or, with ``--resume``, holds the run of that algorithm)."""
+    session = build_session(configs[0], plugins)
+    for config in configs:
+        build_algorithm(dataclasses.replace(session, config=config), plugins)
+        folder = RunDir(out / config.algorithm)
+        if resume and folder.config.is_file():
+            stored = folder.run_config()
+            changed = differences(stored, config, ignore=("device",))
+            if stored.algorithm != config.algorithm or changed:
+                what = changed[0] if changed else f"algorithm {stored.algorithm}"
+                raise UsageError(f"--resume: {folder.path} has {what}; give the options the comparison started with")
+        else:
+            folder.check_new()
+    session.sampler.close()
 
 
 def compare(
@@ -38,9 +60,19 @@ def compare(
     ),
     json_out: Path = typer.Option(None, "--json", help="Also write the evaluation results to this JSON file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        metavar="",
+        help="Continue the comparison in --out: finished runs are kept, the others resume or start; give the "
+        "same algorithms and options as the first time.",
+    ),
 ) -> None:
     """Meta-train MODEL on TASK with each ALGORITHM on the same budget (meta-iterations × meta-batch × T
-    inner iterations, same seed), then personalize each result on the held-out tasks and print one table."""
+    inner iterations, same seed), then personalize each result on the held-out tasks and print one table.
+
+    Every algorithm is checked against the model and every run folder before the first one trains.
+    Interrupted? Run the same command with --resume."""
     if len(set(algorithms)) != len(algorithms):
         raise UsageError("each algorithm may be named once")
     plugins = get_plugins()
@@ -58,15 +90,24 @@ def compare(
         raise UsageError(
             "the presets give the algorithms different budgets; fix them with --meta-iterations, --meta-batch, --k, --t"
         )
+    if resume and out is None:
+        raise UsageError("--resume needs --out, the folder of the comparison to continue")
     out = out or default_out("compare", model, task)
+    check_all(plugins, configs, out, resume)
     inits = []
     for resolved in configs:
         folder = out / resolved.algorithm
-        say(f"[bold]{resolved.algorithm}[/] → {folder}")
-        run = start_run(resolved, plugins, folder, init)
-        announce(plugins, resolved, run.session.model)
-        train(run, show_progress=not quiet)
         inits.append(str(folder))
+        if resume and RunDir(folder).config.is_file():
+            if RunDir(folder).read_config().get("status") == "finished":
+                say(f"[bold]{resolved.algorithm}[/]: finished already in {folder}")
+                continue
+            run = resume_run(plugins, folder, device)
+        else:
+            run = start_run(resolved, plugins, folder, init)
+        say(f"[bold]{resolved.algorithm}[/] → {folder}")
+        announce(plugins, run.session.config, run.session.model)
+        train(run, show_progress=not quiet)
     if not no_random:
         inits.append(RANDOM)
     with Progress(console=console_err, transient=True, disable=quiet) as progress:
