@@ -30,6 +30,17 @@ INIT_OPTION = "init"  # the model option that names initial weights, by conventi
 NOT_LEARNED = (RANDOM, *REFERENCES)  # inits that name no file
 
 
+def evaluation_algorithm(plugins: Plugins, model: str, task: str) -> str:
+    """The algorithm whose preset applies to an evaluation without a run folder: eval trains nothing,
+    so a preset made for any algorithm is preferred (any registered name then selects it), else the
+    algorithm of the first preset for this model and task."""
+    presets = [e.factory for e in plugins.presets if (e.factory.model, e.factory.task) == (model, task)]
+    named = [preset.algorithm for preset in presets if preset.algorithm is not None]
+    if named and all(preset.algorithm is not None for preset in presets):
+        return named[0]
+    return plugins.algorithms.names()[0]
+
+
 def run_config_of(init: str) -> RunConfig | None:
     """The configuration of the run folder ``init`` (None for a named init or a bare weights file)."""
     if init in NOT_LEARNED:
@@ -158,8 +169,7 @@ def evaluate_command(
         inherited = {**base.to_json()["settings"], **base.options}
     plugins = get_plugins()
     # eval trains nothing: the algorithm only picks the preset whose K, T and options apply
-    default = "reptile" if "reptile" in plugins.algorithms else plugins.algorithms.names()[0]
-    algorithm = base.algorithm if base else default
+    algorithm = base.algorithm if base else evaluation_algorithm(plugins, model, task)
     explicit = {"k": k, "t": t, "seed": seed, "device": device}
     resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
     with Progress(console=console_err, transient=True) as progress:
