@@ -79,8 +79,8 @@ def check_memory(model: TaskModel, k: int, name: str) -> None:
     needed, free = model.memory_estimate(k), available_memory()
     if needed is not None and free is not None and needed > free:
         raise UsageError(
-            f"--k {k}: one inner step of model {name} needs about {needed / 2**30:.1f} GiB, more than the "
-            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k"
+            f"one inner step of model {name} at K={k} needs about {needed / 2**30:.1f} GiB, more than the "
+            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k, batch or image size"
         )
 
 

@@ -71,6 +71,19 @@ CASES: dict[str, list[str]] = {
     "seed beyond 64 bits": [*RUN, "--seed", str(2**70)],
     "negative seed": [*RUN, "--set", "seed=-1"],
     "K that cannot fit": [*RUN, "--k", "100000000000"],
+    "image that cannot fit": [
+        *RUN[:2],
+        "--model",
+        "pose2im",
+        "--task",
+        "video-shot",
+        "--set",
+        "model.init=none",
+        "--set",
+        "model.size=8192",
+        "--set",
+        "task.size=8192",
+    ],  # fmt: skip
     # files
     "config missing": [*RUN, "--config", "nothing.toml"],
     "config binary": [*RUN, "--config", "garbage.toml"],
