@@ -119,9 +119,13 @@ class RunConfig:
 
 
 def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = ()) -> list[str]:
-    """What ``after`` sets differently from ``before``, one phrase each (``"k=5, not k=8"``): engine
-    settings by name, plugin options as ``model.KEY``."""
-    found = []
+    """What ``after`` sets differently from ``before``, one phrase each (``"k=5, not k=8"``): the
+    algorithm, model, task and preset, engine settings by name, plugin options as ``model.KEY``."""
+    found = [
+        f"{key}={getattr(before, key)}, not {key}={getattr(after, key)}"
+        for key in ("algorithm", "model", "task", "preset")
+        if getattr(before, key) != getattr(after, key)
+    ]
     settings_before, settings_after = dataclasses.asdict(before.settings), dataclasses.asdict(after.settings)
     for key, value in settings_before.items():
         if key not in ignore and settings_after[key] != value:

@@ -221,7 +221,8 @@ class RunDir:
         return state
 
     def saved_iteration(self) -> int | None:
-        """The iteration of the last checkpoint, or None before the first one."""
+        """The iteration of the last checkpoint, or None before the first one. Read from the checkpoint
+        itself: ``run.json`` is updated after it, so a stop in between would leave it one behind."""
         return self.load_checkpoint()["iteration"] if self.resume_state.exists() else None
 
     def save_picture(self, name: str, picture: torch.Tensor) -> Path:

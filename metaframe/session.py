@@ -84,14 +84,15 @@ def check_memory(model: TaskModel, k: int, name: str) -> None:
         )
 
 
-def build_session(config: RunConfig, plugins: Plugins) -> Session:
+def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Session:
     """Build the sampler, the (seeded) model for its ``info``, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
     sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
     check_memory(model, config.settings.k, config.model)
-    sampler.load()
+    if load:  # without: only the model, for checks that need no data (compare's preflight)
+        sampler.load()
     return Session(config, sampler, model.to(device), device)
 
 

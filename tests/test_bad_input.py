@@ -19,6 +19,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from metaframe.rundir import RunDir
 from metaframe.testing import run_cli
 
 SINE = ["--model", "mlp", "--task", "sine", "--meta-iterations", "2", "--k", "4", "--t", "2", "--quiet"]
@@ -165,15 +166,17 @@ def test_bad_input_is_one_line_and_leaves_nothing(plugins, workspace, case, monk
     assert not os.path.exists(workspace / "new")
 
 
-def test_a_diverging_run_stops_naming_the_iteration_and_is_marked_failed(plugins, tmp_path):
+def test_a_diverging_run_stops_naming_the_iteration_is_marked_failed_and_keeps_its_good_checkpoint(plugins, tmp_path):
     out = tmp_path / "run"
-    args = ["run", "reptile", *SINE, "--meta-iterations", "4", "--set", "checkpoint_every=1", "--out", str(out)]
-    result = run_cli([*args, "--set", "model.lr=1e6", "--set", "model.optimizer=sgd"])
+    args = ["run", "reptile", *SINE, "--meta-iterations", "30", "--set", "checkpoint_every=1", "--out", str(out)]
+    result = run_cli([*args, "--set", "model.lr=0.5", "--set", "model.optimizer=sgd"])  # diverges at iteration 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert result.exit_code == 2 and len(errors) == 1, result.stderr
     assert result.stderr.strip().splitlines()[-1] == errors[0] and "Traceback" not in result.stderr
-    assert errors[0].startswith("error: meta-iteration 0: loss is ") and "run.json says failed" in errors[0]
+    assert errors[0].startswith("error: meta-iteration 2: loss is ") and "run.json says failed" in errors[0]
+    assert "the checkpoint after meta-iteration 2 is kept" in errors[0]
     record = json.loads((out / "run.json").read_text())
     assert record["status"] == "failed" and "diverged" in record["reason"]
-    if (out / "model.safetensors").exists():  # the checkpoints kept are the good ones
-        assert all(torch.isfinite(v).all() for v in load_file(out / "model.safetensors").values())
+    kept = load_file(out / "model.safetensors")
+    assert all(torch.isfinite(v).all() for v in kept.values()), "the checkpoint kept is a good one"
+    assert RunDir(out).load_checkpoint()["iteration"] == 2

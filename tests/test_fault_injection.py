@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_names_the_checkpoint(tmp_path):
     )
     record = tmp_path / "run" / "run.json"
     while process.poll() is None and not (record.exists() and json.loads(record.read_text())["iteration"] >= 4):
-        pass
+        time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr

@@ -24,16 +24,16 @@ from metaframe.session import build_algorithm, build_session
 def check_all(plugins: Plugins, configs: list[RunConfig], out: Path, resume: bool) -> None:
     """Before anything trains: every algorithm accepts the model, and every run folder can be written
     (or, with ``--resume``, holds the run of that algorithm)."""
-    session = build_session(configs[0], plugins)
+    session = build_session(configs[0], plugins, load=False)
     for config in configs:
         build_algorithm(dataclasses.replace(session, config=config), plugins)
         folder = RunDir(out / config.algorithm)
         if resume and folder.config.is_file():
-            stored = folder.run_config()
-            changed = differences(stored, config, ignore=("device",))
-            if stored.algorithm != config.algorithm or changed:
-                what = changed[0] if changed else f"algorithm {stored.algorithm}"
-                raise UsageError(f"--resume: {folder.path} has {what}; give the options the comparison started with")
+            changed = differences(folder.run_config(), config, ignore=("device",))
+            if changed:
+                raise UsageError(
+                    f"--resume: {folder.path} has {changed[0]}; give the options the comparison started with"
+                )
         else:
             folder.check_new()
     session.sampler.close()

@@ -40,32 +40,23 @@ def check_unchanged(
 ) -> None:
     """``--resume`` continues a run as it was configured: refuse, naming it, any option that says
     otherwise (``--meta-iterations`` and ``--device`` may change; they are not checked here)."""
-    stored = RunDir(out).run_config()
     if init is not None:
         raise UsageError("--init cannot be given with --resume: a resumed run continues from its own checkpoint")
-    names = {
-        "algorithm": (algorithm, stored.algorithm),
-        "--model": (model, stored.model),
-        "--task": (task, stored.task),
-        "--preset": (preset, stored.preset),
-    }
-    for name, (given, kept) in names.items():
-        if given is not None and given != kept:
-            raise UsageError(f"--resume: the run in {out} was made with {name} {kept}, not {given}; {RESUME_RULE}")
-    if config_file is None and not assignments and all(value is None for value in explicit.values()):
-        return
+    stored = RunDir(out).run_config()
     inherited = {**stored.to_json()["settings"], **stored.options}
     wanted = resolve(
         plugins,
-        stored.algorithm,
-        stored.model,
-        stored.task,
-        stored.preset,
+        algorithm,
+        model or stored.model,
+        task or stored.task,
+        preset or stored.preset,
         config_file,
         assignments,
         explicit,
         inherited,
     )
+    if preset is None:  # a preset installed since the run started does not change it
+        wanted.preset = stored.preset
     changed = differences(stored, wanted, ignore=("meta_iterations", "device"))
     if changed:
         raise UsageError(f"--resume: the run in {out} has {changed[0]}; {RESUME_RULE}")

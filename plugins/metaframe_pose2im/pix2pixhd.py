@@ -23,10 +23,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from metaframe.checkpoint import check_tensors
+from metaframe.checkpoint import check_tensors, write_weights
 from metaframe.errors import UsageError
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
-from metaframe_pose2im.weights import read_state_dict, write_safetensors
+from metaframe_pose2im.weights import read_state_dict
 
 FORMAT = "metaframe-pose2im/1"
 BLOCK_KEY = re.compile(r"^model\.(\d+)\.conv_block\.1\.weight$")
@@ -157,5 +157,5 @@ def convert_files(generator: Path | None, discriminator: Path | None, out: Path)
         "settings": settings_text(converted),
         "in_channels": str(converted.in_channels),
     }
-    write_safetensors(converted.state, out, metadata)
+    write_weights(out.expanduser(), {key: value.contiguous() for key, value in converted.state.items()}, metadata)
     return converted

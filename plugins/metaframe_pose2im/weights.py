@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from metaframe.checkpoint import atomic_write, check_tensors, weights_metadata
+from metaframe.checkpoint import check_tensors, weights_metadata
 from metaframe.errors import UsageError
 
 
@@ -59,12 +59,6 @@ def flat_tensors(state: object, path: Path) -> dict[str, Tensor]:
     if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
         raise UsageError(f"{path} does not hold a state dict (a mapping of names to tensors)")
     return {str(key): value for key, value in state.items()}
-
-
-def write_safetensors(state: Mapping[str, Tensor], path: str | Path, metadata: dict[str, str]) -> None:
-    """Write ``state`` to ``path`` atomically, with the permissions of any file the user makes."""
-    tensors = {key: value.contiguous() for key, value in state.items()}
-    atomic_write(Path(path).expanduser(), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
 @torch.no_grad()
