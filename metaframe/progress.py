@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from types import TracebackType
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from metaframe.output import console_err
 
@@ -52,3 +55,32 @@ class LogLines:
         left = f"~{clock((self.total - done) / rate)}" if rate > 0 else "?"
         line = f"{self.what} {done}/{self.total}  elapsed {clock(elapsed)}  left {left}"
         self.write(f"{line}  {status}".rstrip())
+
+
+class Stage:
+    """One stage of a command's work (``with Stage("render", 230) as stage: ... stage.advance()``): a live
+    bar on a terminal, :class:`LogLines` elsewhere, and nothing with ``show=False``."""
+
+    def __init__(self, what: str, total: int, show: bool = True) -> None:
+        self.done = 0
+        live = show and console_err.is_terminal
+        columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+        self.bar = Progress(*columns, console=console_err, transient=True, disable=not live)
+        self.task = self.bar.add_task(what, total=total)
+        self.lines = LogLines(what, total) if show and not live else None
+
+    def __enter__(self) -> Stage:
+        self.bar.start()
+        return self
+
+    def advance(self, steps: int = 1) -> None:
+        """Count ``steps`` more steps done."""
+        self.done += steps
+        self.bar.update(self.task, completed=self.done)
+        if self.lines is not None:
+            self.lines.update(self.done)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.bar.stop()

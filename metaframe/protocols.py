@@ -9,7 +9,9 @@ Three roles meet in a meta-training run:
   a differentiable loss of an explicit parameter dict (capability ``"functional"``);
 * an :class:`OuterAlgorithm` turns a meta-batch of tasks into one update of the model's networks.
 
-The engine (:mod:`metaframe.loop`) knows nothing else about any of them.
+The engine (:mod:`metaframe.loop`) knows nothing else about any of them. Retargeting
+(:mod:`metaframe.retarget`) adds two optional capabilities: a model that renders frames for new poses
+(:data:`RENDER`) and a task that reads a person and a motion from outside its dataset (:data:`FOOTAGE`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -35,6 +38,13 @@ IMAGES = "images"
 frames (those of a non-learned reference such as copy-nearest) are scored with its own metrics. Its
 task's batches hold ``image`` (B×3×H×W in [-1, 1]) and ``pose`` (B×C×H×W), and may hold ``keypoints``
 (B×J×3: x, y in pixels, confidence)."""
+RENDER = "render"
+"""The model draws a frame for any pose once personalized: it implements :meth:`TaskModel.render`
+(what ``metaframe retarget`` needs)."""
+FOOTAGE = "footage"
+"""The task reads a person, and a motion to give them, from outside its dataset (a video, photos, a
+prepared folder): it implements :meth:`TaskSampler.target_examples` and :meth:`TaskSampler.source_motion`
+(what ``metaframe retarget`` needs)."""
 
 
 @dataclass
@@ -73,7 +83,11 @@ class TaskSampler(ABC):
     Subclasses are built by the factory registered under their name with ``(options, k=K)`` and must be
     deterministic: the same generator state gives the same task, and :meth:`eval_tasks` always gives the
     same list. Evaluation tasks never share an identity with training tasks.
+
+    :attr capabilities: what the task offers beyond the required methods (:data:`FOOTAGE`).
     """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     @property
     @abstractmethod
@@ -94,6 +108,68 @@ class TaskSampler(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release background workers or files; called once when the run ends."""
+
+    # -- optional, per capability ---------------------------------------------------------------------
+    def target_examples(self, target: Footage, k: int | None) -> Batch:
+        """With :data:`FOOTAGE`: K examples of the person in ``target``, as a support batch.
+
+        ``k`` None: the task's own K, or every usable frame of a target that has fewer (one photo gives
+        K = 1); a ``k`` larger than the target has frames is a UsageError.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'footage' capability")
+
+    def source_motion(self, source: Footage, target: Footage, smooth: bool = True, normalize: bool = True) -> Motion:
+        """With :data:`FOOTAGE`: the motion of the person in ``source``, as model inputs one per source frame,
+        carried into ``target``'s frame (``normalize``: their size and where they stand) and, with ``smooth``,
+        with its per-frame jitter filtered out."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'footage' capability")
+
+
+@dataclass(frozen=True)
+class Footage:
+    """Where a person is to be read from, for retargeting; the task says which kinds it understands.
+
+    :param spec: what the user typed: a path (video, image, folder) or a name the task knows.
+    :param keypoints: keypoints another tool wrote for it (e.g. a folder of OpenPose JSON files), used
+        instead of estimating the poses.
+    :param person: who to follow when several people are in view (``largest``, or N counted from the left).
+    :param max_frames: read at most this many frames (None: all).
+    """
+
+    spec: str
+    keypoints: Path | None = None
+    person: str = "largest"
+    max_frames: int | None = None
+
+    @property
+    def name(self) -> str:
+        """A short name for file names and reports: the path's stem, or what follows a ``kind:`` prefix."""
+        return Path(self.spec.rpartition(":")[2] or self.spec).stem or "footage"
+
+
+class Motion(ABC):
+    """A source's motion, ready to render, one frame at a time: what :meth:`TaskSampler.source_motion` gives.
+
+    :attr fps: frames per second of the source.
+    :attr report: JSON facts for the retargeting summary (frames without a pose and how they were filled,
+        the normalization and smoothing applied).
+    """
+
+    fps: float
+    report: dict[str, Any]
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of source frames; one output frame is rendered for each."""
+
+    @abstractmethod
+    def poses(self, start: int, stop: int) -> Batch:
+        """The model's inputs (e.g. ``pose``, ``keypoints``) of frames ``start`` … ``stop - 1``."""
+
+    @abstractmethod
+    def pictures(self, start: int, stop: int) -> tuple[Tensor, Tensor]:
+        """The source frames and a drawing of the poses given to the model, each uint8 B×H×W×3, of frames
+        ``start`` … ``stop - 1`` (the side-by-side's first two panels)."""
 
 
 class TaskModel(ABC):
@@ -156,6 +232,11 @@ class TaskModel(ABC):
     def score_images(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
         """With :data:`IMAGES`: the metrics of :meth:`score` for frames ``predicted`` of ``batch``'s poses."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'images' capability")
+
+    def render(self, batch: Batch) -> Tensor:
+        """With :data:`RENDER`: frames (B×3×H×W in [-1, 1]) for ``batch``'s poses, as the current weights
+        (and support, :meth:`set_support`) draw them; ``batch`` holds the model's inputs, no ``image``."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'render' capability")
 
     def set_support(self, support: Batch) -> None:  # noqa: B027 - optional hook, empty by default
         """Called by :func:`metaframe.loop.adapt` with the task's support examples before the first inner

@@ -24,7 +24,16 @@ from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
 from metaframe.plugins import Plugins, use_plugins
-from metaframe.protocols import FUNCTIONAL, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
+from metaframe.protocols import (
+    FUNCTIONAL,
+    RENDER,
+    SAMPLES,
+    OuterAlgorithm,
+    Task,
+    TaskModel,
+    TaskSampler,
+    batch_size,
+)
 
 
 def options_for_tests(factory: Any) -> dict[str, Any]:
@@ -68,6 +77,11 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
     if SAMPLES in model.capabilities:
         picture = model.render_samples(task.query)
         assert picture.dtype == torch.uint8 and picture.dim() == 3 and picture.shape[-1] == 3
+    if RENDER in model.capabilities:
+        poses = {key: value for key, value in task.query.items() if key != "image"}  # what a source gives
+        frames = model.render(poses)
+        assert frames.shape[0] == batch_size(task.query) and frames.shape[1] == 3, "render gives B×3×H×W frames"
+        assert bool(torch.isfinite(frames).all()) and frames.min() >= -1 and frames.max() <= 1
 
 
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:

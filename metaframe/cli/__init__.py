@@ -7,7 +7,7 @@ import traceback
 
 import typer
 
-from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, run_cmd
+from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, retarget_cmd, run_cmd
 from metaframe.errors import Interrupted, UsageError
 from metaframe.output import console, error_line
 
@@ -23,6 +23,7 @@ def core_app() -> typer.Typer:
     app.command("run")(run_cmd.run)
     app.command("eval")(eval_cmd.evaluate_command)
     app.command("compare")(compare_cmd.compare)
+    app.command("retarget")(retarget_cmd.retarget_command)
     return app
 
 

@@ -18,7 +18,7 @@ from torch.func import functional_call
 from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.params import strip_prefix
-from metaframe.protocols import FUNCTIONAL, IMAGES, SAMPLES, Batch, TaskModel, batch_size
+from metaframe.protocols import FUNCTIONAL, IMAGES, RENDER, SAMPLES, Batch, TaskModel, batch_size
 from metaframe_pose2im import losses
 from metaframe_pose2im.appearance import Support, keypoints_of, person_boxes
 from metaframe_pose2im.metrics import frame_intensities, frame_scores
@@ -65,7 +65,7 @@ class Pose2ImModel(TaskModel):
     :attr notes: provenance facts for ``run.json`` (whether the perceptual loss is on, and why).
     """
 
-    capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES})
+    capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES, RENDER})
     functional_networks = ("generator",)
     # Temporal coherence has no better direction on its own: a blank output is perfectly steady. It is
     # reported beside the real frames' value, which is what a coherent generated video should match.
@@ -216,6 +216,10 @@ class Pose2ImModel(TaskModel):
         """The generated frames (in [-1, 1]) for every pose of ``batch``, in chunks to bound memory."""
         poses = to_channels_last(batch["pose"])
         return torch.cat([self.generate(poses[i : i + SCORE_CHUNK]) for i in range(0, len(poses), SCORE_CHUNK)])
+
+    def render(self, batch: Batch) -> Tensor:
+        """Frames (in [-1, 1]) for ``batch``'s poses: what ``metaframe retarget`` writes."""
+        return self.predict(batch)
 
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:

@@ -1,11 +1,19 @@
-"""OpenPose JSON keypoints, the format most retargeting datasets ship: one ``*_keypoints.json`` per frame,
-``{"people": [{"pose_keypoints_2d": [x, y, c, ...]}, ...]}``, in OpenPose's COCO-18 layout (54 numbers)
-or BODY_25 (75 numbers), mapped here to COCO-17. A missing keypoint has c = 0.
+"""OpenPose JSON keypoints, the format most retargeting datasets ship: one JSON file per frame,
+``{"people": [{"pose_keypoints_2d": [x, y, c, ...]}, ...]}``, mapped here to COCO-17. A missing keypoint
+has c = 0.
+
+Three layouts are read: OpenPose's COCO-18 (18 keypoints), BODY_25 and BODY_25B (25 each). The two
+25-point layouts differ only in order, so which one a folder holds is recognized from the skeletons
+themselves: read each way, the right one gives the shorter limbs (COCO-17's limbs, in units of each
+person's size), because the wrong one joins points from across the body. Files may be named in any way
+that carries the frame number (``frame_0012.json``, ``clip_000000000012_keypoints.json``: the last number
+in the name).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,19 +22,33 @@ from typing import Any
 import numpy as np
 
 from metaframe.errors import UsageError
+from metaframe_video.dataset import COCO17_LIMBS
 from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
 from metaframe_video.prepare_boxes import Person, box_of, centre
-from metaframe_video.prepare_sources import FolderSource, Frame, Source, natural_key
+from metaframe_video.prepare_sources import FolderSource, Frame, Source
 from metaframe_video.prepare_track import Track, choose, plausible
 
+BODY25B_TO_COCO17 = tuple(range(17))
+"""OpenPose's BODY_25B (experimental) order: COCO-17 first, then upper neck, head top and six foot points."""
 # COCO-17 order (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) picked from each layout.
-LAYOUTS = {54: OPENPOSE18_TO_COCO17, 75: BODY25_TO_COCO17}
-EXPECTED = "54 numbers (18 keypoints × x, y, c: OpenPose COCO-18) or 75 (BODY_25)"
-SUFFIX = "_keypoints.json"
+LAYOUTS = {"COCO-18": OPENPOSE18_TO_COCO17, "BODY_25": BODY25_TO_COCO17, "BODY_25B": BODY25B_TO_COCO17}
+BY_COUNT = {18: ("COCO-18",), 25: ("BODY_25", "BODY_25B")}
+EXPECTED = "expected 18 (OpenPose COCO-18) or 25 (BODY_25, BODY_25B), each as x, y, c"
+SAMPLED_FILES = 25  # files read to recognize a folder's layout, spread over it
 
 
-def read_people(path: Path) -> list[Person]:
-    """Everyone in one OpenPose JSON file, as COCO-17; a file of the wrong shape is a UsageError."""
+def read_people(path: Path, layout: str | None = None) -> list[Person]:
+    """Everyone in one OpenPose JSON file, as COCO-17; ``layout`` None: recognized from this file alone.
+
+    A file of the wrong shape, or of a layout that cannot be told, is a UsageError.
+    """
+    people = read_points(path)
+    layout = layout or recognize(people, str(path))
+    return [person for points in people if (person := to_person(points, layout)) is not None]
+
+
+def read_points(path: Path) -> list[np.ndarray]:
+    """Each person's keypoints in one file, as P×3 arrays in the file's own layout."""
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -34,21 +56,59 @@ def read_people(path: Path) -> list[Person]:
     people = data.get("people") if isinstance(data, dict) else None
     if not isinstance(people, list):
         raise UsageError(f'{path} has no "people" list; expected OpenPose output {{"people": [...]}}')
-    return [person for k, entry in enumerate(people) if (person := _person(path, k, entry)) is not None]
+    return [_points(path, k, entry) for k, entry in enumerate(people)]
 
 
-def _person(path: Path, k: int, entry: Any) -> Person | None:
-    """One OpenPose person entry as COCO-17 (None if none of its keypoints was found)."""
+def _points(path: Path, k: int, entry: Any) -> np.ndarray:
+    """One person entry's keypoints; a layout that is not one of :data:`LAYOUTS` is named by its count."""
     flat = entry.get("pose_keypoints_2d") if isinstance(entry, dict) else None
-    length = len(flat) if isinstance(flat, list) else None
-    if length not in LAYOUTS or not all(isinstance(v, (int, float)) for v in flat):  # type: ignore[union-attr]
-        raise UsageError(f"{path}: person {k} has pose_keypoints_2d of {_describe(flat)}; expected {EXPECTED}")
-    points = np.asarray(flat, dtype=np.float32).reshape(-1, 3)[list(LAYOUTS[length])]
-    found = points[:, 2] > 0
+    if not isinstance(flat, list) or not all(isinstance(v, (int, float)) for v in flat):
+        raise UsageError(f"{path}: person {k} has pose_keypoints_2d of {_describe(flat)}; {EXPECTED}")
+    if len(flat) % 3 or len(flat) // 3 not in BY_COUNT:
+        count = f"{len(flat) // 3} keypoints ({len(flat)} numbers)" if len(flat) % 3 == 0 else f"{len(flat)} numbers"
+        raise UsageError(f"{path}: person {k} has {count}, a layout metaframe does not know; {EXPECTED}")
+    return np.asarray(flat, dtype=np.float32).reshape(-1, 3)
+
+
+def to_person(points: np.ndarray, layout: str) -> Person | None:
+    """One person's keypoints in ``layout`` as a COCO-17 :class:`Person` (None if none was found)."""
+    coco = points[list(LAYOUTS[layout])].copy()
+    found = coco[:, 2] > 0
     if not found.any():
         return None
-    points[~found] = 0.0
-    return Person(keypoints=points, box=box_of(points[found, :2]))
+    coco[~found] = 0.0
+    return Person(keypoints=coco, box=box_of(coco[found, :2]))
+
+
+def recognize(people: list[np.ndarray], where: str) -> str:
+    """The layout of these people's keypoints (all must have the same count); ``where`` names them in errors."""
+    counts = sorted({len(points) for points in people})
+    if len(counts) > 1:
+        raise UsageError(f"{where} mixes layouts ({' and '.join(map(str, counts))} keypoints); give one layout")
+    candidates = BY_COUNT[counts[0]] if counts else BY_COUNT[18]
+    if len(candidates) == 1 or not people:
+        return candidates[0]
+    spread = {layout: limb_spread(people, layout) for layout in candidates}
+    if any(np.isnan(value) for value in spread.values()):
+        raise UsageError(
+            f"{where}: cannot tell BODY_25 from BODY_25B (25 keypoints): no person shows both ends of a limb"
+        )
+    return min(spread, key=spread.__getitem__)
+
+
+def limb_spread(people: list[np.ndarray], layout: str) -> float:
+    """The median over people of their mean COCO-17 limb length, in units of their size, read in ``layout``."""
+    values = []
+    for points in people:
+        coco = points[list(LAYOUTS[layout])]
+        found = coco[:, 2] > 0
+        limbs = [(a, b) for a, b in COCO17_LIMBS if found[a] and found[b]]
+        if not limbs or found.sum() < 2:
+            continue
+        extent = np.ptp(coco[found, :2], axis=0).max()
+        lengths = [np.linalg.norm(coco[a, :2] - coco[b, :2]) for a, b in limbs]
+        values.append(float(np.mean(lengths)) / max(float(extent), 1e-6))
+    return float(np.median(values)) if values else float("nan")
 
 
 def _describe(value: Any) -> str:
@@ -58,32 +118,61 @@ def _describe(value: Any) -> str:
     return f"{len(value)} numbers" if all(isinstance(v, (int, float)) for v in value) else "non-numbers"
 
 
+def frame_number(path: Path) -> int | None:
+    """The frame number a file's name carries: the last number in it (None if there is none)."""
+    numbers = re.findall(r"\d+", path.name.removesuffix(path.suffix))
+    return int(numbers[-1]) if numbers else None
+
+
 class OpenPoseFolder:
-    """The keypoint files of one source, matched to its frames by name (``FRAME_keypoints.json``) or by order."""
+    """The keypoint files of one source (any ``.json`` whose name carries a frame number), matched to its
+    frames by that number or, when the frames' names do not carry the same numbers, by order."""
 
     def __init__(self, folder: Path, source: Source) -> None:
         if not folder.is_dir():
-            raise UsageError(f"--keypoints {folder} is not a folder; give the folder of OpenPose *{SUFFIX} files")
+            raise UsageError(f"--keypoints {folder} is not a folder; give the folder of OpenPose JSON files")
         self.folder = folder
-        self.files = sorted(folder.glob(f"*{SUFFIX}"), key=natural_key)
-        if not self.files:
-            raise UsageError(f"{folder} holds no *{SUFFIX} files; give the folder OpenPose wrote (--write_json)")
-        by_name = {p.name[: -len(SUFFIX)]: p for p in self.files}
-        names = [p.stem for p in source.files] if isinstance(source, FolderSource) else []
-        self.by_name = by_name if names and all(name in by_name for name in names) else None
-        if self.by_name is None and source.count is not None and source.count != len(self.files):
+        self.files = numbered_files(folder)
+        frames = [frame_number(p) for p in source.files] if isinstance(source, FolderSource) else []
+        self.by_number = {frame_number(p): p for p in self.files}
+        self.by_name: dict[str, Path] | None = None
+        if frames and all(number in self.by_number for number in frames):
+            self.by_name = {p.stem: self.by_number[frame_number(p)] for p in source.files}  # type: ignore[union-attr]
+        elif source.count is not None and source.count != len(self.files):
             raise UsageError(
                 f"{folder} has {len(self.files)} keypoint files for {source.count} frames of {source.path}; "
-                f"give one FRAME{SUFFIX} per frame"
+                f"give one JSON file per frame, named with its frame number"
             )
+        self.layout = self.recognize()
+
+    def recognize(self) -> str:
+        """The folder's layout, from the people in up to :data:`SAMPLED_FILES` files spread over it."""
+        picks = np.linspace(0, len(self.files) - 1, min(len(self.files), SAMPLED_FILES)).round().astype(int)
+        people = [points for i in sorted(set(picks.tolist())) for points in read_points(self.files[i])]
+        return recognize(people, str(self.folder))
 
     def people(self, frame: Frame) -> list[Person]:
         """Everyone in one frame."""
         if self.by_name is not None and frame.name is not None:
-            return read_people(self.by_name[frame.name])
+            return read_people(self.by_name[frame.name], self.layout)
         if frame.index >= len(self.files):
             raise UsageError(f"{self.folder} has no keypoint file for frame {frame.index}; give one per frame")
-        return read_people(self.files[frame.index])
+        return read_people(self.files[frame.index], self.layout)
+
+
+def numbered_files(folder: Path) -> list[Path]:
+    """The folder's JSON files that carry a frame number, in frame order; two for one frame is an error."""
+    files = sorted((p for p in folder.glob("*.json") if frame_number(p) is not None), key=frame_number)  # type: ignore[arg-type, return-value]
+    if not files:
+        raise UsageError(
+            f"{folder} holds no JSON files named with a frame number; give the folder OpenPose wrote (--write_json)"
+        )
+    for before, after in zip(files, files[1:]):
+        if frame_number(before) == frame_number(after):
+            raise UsageError(
+                f"{folder}: {before.name} and {after.name} are both frame {frame_number(after)}; keep one per frame"
+            )
+    return files
 
 
 @dataclass

@@ -162,9 +162,10 @@ class _Models:
 
 
 def _progress() -> Progress:
-    """Progress bars on stderr, gone when done (the summary lines stay)."""
+    """Progress bars on stderr, gone when done (the summary lines stay); none in a log, where a bar would
+    leave only an empty line (and an error would no longer be one line)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=console_err, transient=True)
+    return Progress(*columns, console=console_err, transient=True, disable=not console_err.is_terminal)
 
 
 def plan_video(

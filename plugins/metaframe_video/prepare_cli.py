@@ -27,8 +27,8 @@ PERSON_HELP = (
     "Who to follow: 'largest' (the biggest on the first frame with anyone) or N (the N-th from the left, 0 first)."
 )
 KEYPOINTS_HELP = (
-    "A folder of OpenPose *_keypoints.json files (COCO-18 or BODY_25), one per frame, used instead of "
-    "MediaPipe. Give it once per VIDEO, in the same order."
+    "A folder of OpenPose JSON files (COCO-18, BODY_25 or BODY_25B), one per frame, each named with its frame "
+    "number, used instead of MediaPipe. Give it once per VIDEO, in the same order."
 )
 CUT_HELP = "How much (0-1) the colours must change between two frames to start a new shot (the layout must too)."
 SPLITS = ("train", "eval")

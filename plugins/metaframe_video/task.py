@@ -23,7 +23,7 @@ from PIL import Image
 from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.output import say
-from metaframe.protocols import Batch, Task, TaskSampler
+from metaframe.protocols import FOOTAGE, Batch, Footage, Motion, Task, TaskSampler
 from metaframe_video import pose
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.motion import CLIPS
@@ -88,6 +88,8 @@ class VideoShotOptions:
 
 class VideoShotTasks(TaskSampler):
     """Few-shot tasks from the shots of a video dataset (synthetic dancers by default)."""
+
+    capabilities = frozenset({FOOTAGE})  # metaframe retarget: see metaframe_video.retarget
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
@@ -173,6 +175,18 @@ class VideoShotTasks(TaskSampler):
             "image": torch.from_numpy(image),
             "keypoints": torch.from_numpy(np.ascontiguousarray(keypoints, dtype=np.float32)),
         }
+
+    def target_examples(self, target: Footage, k: int | None) -> Batch:
+        """K frames of the person in ``target`` (a video, photos, a dataset, synthetic:DANCER) to personalize on."""
+        from metaframe_video.retarget.footage import target_examples  # noqa: PLC0415 - OpenCV only when used
+
+        return target_examples(self, target, k)
+
+    def source_motion(self, source: Footage, target: Footage, smooth: bool = True, normalize: bool = True) -> Motion:
+        """The motion of the person in ``source``, one pose per frame, carried into ``target``'s frame."""
+        from metaframe_video.retarget.motion import source_motion  # noqa: PLC0415
+
+        return source_motion(self, source, target, smooth, normalize)
 
     def usable(self, records: list[ShotRecord], query: int, purpose: str) -> list[ShotRecord]:
         """The shots long enough for K support and ``query`` query frames; others are an error (or skipped)."""

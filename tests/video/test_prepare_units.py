@@ -91,8 +91,8 @@ def test_openpose_coco18_and_body25_map_to_the_same_coco17(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ({"people": [{"pose_keypoints_2d": [1.0] * 51}]}, "person 0 has pose_keypoints_2d of 51 numbers; expected 54"),
-        ({"people": [{"pose_keypoints_2d": "x"}]}, "person 0 has pose_keypoints_2d of type str; expected 54"),
+        ({"people": [{"pose_keypoints_2d": [1.0] * 51}]}, r"person 0 has 17 keypoints \(51 numbers\), a layout"),
+        ({"people": [{"pose_keypoints_2d": "x"}]}, "person 0 has pose_keypoints_2d of type str; expected 18"),
         ({"persons": []}, 'has no "people" list'),
         ("{not json", "cannot read"),
     ],

@@ -1,0 +1,103 @@
+"""``metaframe retarget``: a video of the target person performing the source's motion.
+
+The command rebuilds a trained run's model, task and personalization rule as ``eval`` does, checks that
+the model renders frames for poses and that the task reads footage, then hands over to
+:func:`metaframe.retarget.retarget`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import typer
+
+from metaframe.checkpoint import load_into
+from metaframe.cli.eval_cmd import personalization_rule
+from metaframe.cli.options import DEVICE_HELP
+from metaframe.config import RunConfig
+from metaframe.errors import UsageError
+from metaframe.output import emit, say
+from metaframe.plugins import get_plugins
+from metaframe.protocols import Footage, batch_size
+from metaframe.retarget import RetargetPlan, check_capabilities, retarget
+from metaframe.rundir import RunDir
+from metaframe.session import build_session
+from metaframe.videofile import check_video_output
+
+FOOTAGE_KINDS = "a video file, a folder of frames, one image, a prepared dataset folder, or synthetic:DANCER"
+TARGET_HELP = f"The person to show: {FOOTAGE_KINDS} (one image: K = 1)."
+SOURCE_HELP = f"The motion to perform: {FOOTAGE_KINDS}. One output frame per source frame, at its frame rate."
+OUT_HELP = (
+    "The MP4 to write (default retarget-TARGET-SOURCE.mp4); its summary (.json) and contact sheet (.png) "
+    "go beside it. An existing file is replaced only when the new one is complete."
+)
+KEYPOINTS_HELP = "A folder of OpenPose JSON files (COCO-18, BODY_25, BODY_25B), one per frame, instead of MediaPipe."
+K_HELP = "Target frames to personalize on (default: the run's K, or all the target has if fewer)."
+PERSON_HELP = "Who to follow when several people are in view: 'largest' or N (0 = the leftmost)."
+
+
+def retarget_command(
+    init: Path = typer.Option(..., "--init", help="The run folder of the model (and algorithm) to use."),
+    target: str = typer.Option(..., "--target", help=TARGET_HELP),
+    source: str = typer.Option(..., "--source", help=SOURCE_HELP),
+    out: Path = typer.Option(None, "--out", "-o", help=OUT_HELP, dir_okay=False),
+    k: int = typer.Option(None, "--k", min=1, help=K_HELP),
+    t: int = typer.Option(None, "--t", min=1, help="Personalization iterations (default: the run's T)."),
+    side_by_side: bool = typer.Option(False, "--side-by-side", metavar="", help="Write source | pose | result."),
+    no_smooth: bool = typer.Option(False, "--no-smooth", metavar="", help="Keep the source's keypoints unsmoothed."),
+    no_normalize: bool = typer.Option(
+        False, "--no-normalize", metavar="", help="Keep the source's skeleton where it is, at its size."
+    ),
+    max_frames: int = typer.Option(None, "--max-frames", min=1, help="Use at most this many source frames."),
+    target_keypoints: Path = typer.Option(None, "--target-keypoints", help=KEYPOINTS_HELP),
+    source_keypoints: Path = typer.Option(None, "--source-keypoints", help=KEYPOINTS_HELP),
+    target_person: str = typer.Option("largest", "--target-person", help=PERSON_HELP),
+    source_person: str = typer.Option("largest", "--source-person", help=PERSON_HELP),
+    seed: int = typer.Option(None, "--seed", help="Seed of personalization (default: the run's)."),
+    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
+) -> None:
+    """Personalize a trained run's model to the --target person from K frames (or one photo) for T
+    iterations, with the rule of the algorithm that trained it, then render every frame of the --source's
+    motion as that person into an MP4 at the source's frame rate. The source's skeleton is smoothed over
+    time and carried into the target's frame (height and ankles) first. A JSON summary is printed and saved
+    beside the video, with a contact sheet (source | pose | result) to check by eye."""
+    goal = Footage(target, target_keypoints, target_person)
+    motion_from = Footage(source, source_keypoints, source_person, max_frames)
+    out = out or default_out(goal, motion_from)
+    check_video_output(out)
+    config = run_config(init, {"k": k, "t": t, "seed": seed, "device": device})
+    plugins = get_plugins()
+    session = build_session(config, plugins, load=False)  # the run's data is not needed: the footage is
+    check_capabilities(config.model, session.model, config.task, session.sampler)
+    weights = RunDir(init).weights
+    personalize = personalization_rule(plugins, session, weights, load_into(session.model, weights))
+    support = session.sampler.target_examples(goal, k)
+    motion = session.sampler.source_motion(motion_from, goal, smooth=not no_smooth, normalize=not no_normalize)
+    settings = config.settings
+    say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
+    plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, not quiet)
+    about = {"init": str(init), "algorithm": config.algorithm, "target": target, "source": source}
+    summary = retarget(session.model, personalize, support, motion, out, plan, about)
+    emit(json.dumps(summary, indent=2))
+    say(f"wrote {out}: {summary['frames']} frames at {summary['fps']:g} fps; look at {summary['contact_sheet']}")
+
+
+def run_config(init: Path, explicit: dict[str, object]) -> RunConfig:
+    """The configuration of the run folder ``init``, with the options given on the command line."""
+    rundir = RunDir(init)
+    if not rundir.config.is_file():
+        what = "does not exist" if not init.exists() else "holds no run (no run.json)"
+        raise UsageError(f"--init {init} {what}; give the run folder of a trained model, e.g. runs/<name>")
+    config = rundir.run_config()
+    changes = {key: value for key, value in explicit.items() if value is not None}
+    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, **changes))
+
+
+def default_out(target: Footage, source: Footage) -> Path:
+    """``retarget-TARGET-SOURCE.mp4`` in the current folder, from the footage's names."""
+    names = [re.sub(r"[^A-Za-z0-9_.-]+", "-", footage.name).strip("-.") or "clip" for footage in (target, source)]
+    return Path(f"retarget-{names[0]}-{names[1]}.mp4")

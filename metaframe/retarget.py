@@ -1,0 +1,221 @@
+"""Retargeting: personalize a model to a target person from K examples, then render a source's motion as them.
+
+Nothing here knows what a pose or a person is. The task reads the target's examples and the source's
+motion (capability :data:`~metaframe.protocols.FOOTAGE`), the model draws a frame for each pose
+(:data:`~metaframe.protocols.RENDER`), and the algorithm that trained the model says how it is
+personalized (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`, as in ``eval``). This module times
+the two stages and writes the video — under a temporary name renamed when complete, so no partial file
+is ever under its name — then a contact sheet and a JSON summary beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from metaframe.checkpoint import atomic_write, write_json
+from metaframe.errors import UsageError
+from metaframe.progress import Stage
+from metaframe.protocols import FOOTAGE, RENDER, Batch, Motion, TaskModel, TaskSampler, batch_size, batch_to
+from metaframe.videofile import VideoWriter
+
+Personalize = Callable[[TaskModel, Batch, int, str], Any]  # (model, support, steps, schedule)
+RENDER_CHUNK = 16  # frames drawn at once: bounds memory on long sources
+SHEET_ROWS = 6
+SHEET_TITLES = ("source", "pose", "result")
+GAP, GAP_COLOUR, TITLE_HEIGHT = 2, 40, 14
+
+
+@dataclass(frozen=True)
+class RetargetPlan:
+    """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write."""
+
+    steps: int
+    schedule: str = "paper"
+    seed: int = 0
+    side_by_side: bool = False
+    show_progress: bool = True
+
+
+def check_capabilities(model_name: str, model: TaskModel, task_name: str, sampler: TaskSampler) -> None:
+    """Refuse, before any work, a model that cannot render frames for poses or a task that cannot read footage."""
+    if RENDER not in model.capabilities:
+        raise UsageError(
+            f"model {model_name!r} does not render images from poses (capability '{RENDER}'), which retarget "
+            f"needs; give a run of a model that does, e.g. pose2im"
+        )
+    if FOOTAGE not in sampler.capabilities:
+        raise UsageError(
+            f"task {task_name!r} cannot read a person from a video or photos (capability '{FOOTAGE}'), which "
+            f"retarget needs; give a run of a task that can, e.g. video-shot"
+        )
+
+
+def retarget(
+    model: TaskModel,
+    personalize: Personalize,
+    support: Batch,
+    motion: Motion,
+    out: Path,
+    plan: RetargetPlan,
+    about: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Personalize ``model`` on ``support``, render every frame of ``motion`` into ``out`` (MP4), then write
+    ``out``'s contact sheet (``.png``) and summary (``.json``, opening with ``about``); returns the summary."""
+    personalization_seconds = personalize_timed(model, personalize, support, plan)
+    rendered: list[Rendered] = []
+    atomic_write(out, lambda tmp: rendered.append(render_video(tmp, model, motion, plan)))
+    result = rendered[0]
+    sheet = out.with_suffix(".png")
+    atomic_write(sheet, lambda tmp: Image.fromarray(contact_sheet(result.sheet)).save(tmp, format="PNG"))
+    summary = {
+        **(about or {}),
+        "video": str(out),
+        "contact_sheet": str(sheet),
+        "frames": result.frames,
+        "fps": round(motion.fps, 3),
+        "width": result.width,
+        "height": result.height,
+        "side_by_side": plan.side_by_side,
+        "k": batch_size(support),
+        "t": plan.steps,
+        "personalization_seconds": round(personalization_seconds, 3),
+        **result.speeds(),
+        **result.coherence(),
+        **motion.report,
+    }
+    write_json(out.with_suffix(".json"), summary)
+    return summary
+
+
+def personalize_timed(model: TaskModel, personalize: Personalize, support: Batch, plan: RetargetPlan) -> float:
+    """Seconds to personalize ``model`` in place (seeded, so a retarget is repeatable), with a progress bar."""
+    torch.manual_seed(plan.seed)
+    support = batch_to(support, model.device)
+    started = time.perf_counter()
+    with Stage("personalize", plan.steps, plan.show_progress) as stage, counting_steps(model, stage):
+        personalize(model, support, plan.steps, plan.schedule)
+    model.train(False)
+    return time.perf_counter() - started
+
+
+@contextmanager
+def counting_steps(model: TaskModel, stage: Stage) -> Iterator[None]:
+    """Advance ``stage`` at each of ``model``'s inner steps: a personalization rule takes no callback, and
+    the default one (:func:`metaframe.loop.adapt`) calls ``inner_step`` once per iteration."""
+    inner = model.inner_step
+
+    def step(batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
+        logs = inner(batch, optimizers)
+        stage.advance()
+        return logs
+
+    model.inner_step = step  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del model.inner_step  # the class's method again
+
+
+@dataclass
+class Rendered:
+    """What rendering measured: frame count and size, timings, per-frame statistics, the sheet's rows."""
+
+    frames: int = 0
+    width: int = 0
+    height: int = 0
+    seconds: float = 0.0
+    model_seconds: float = 0.0
+    means: dict[str, list[float]] = field(default_factory=lambda: {"result": [], "source": []})
+    changes: dict[str, list[float]] = field(default_factory=lambda: {"result": [], "source": []})
+    last: dict[str, np.ndarray] = field(default_factory=dict)
+    sheet: list[list[np.ndarray]] = field(default_factory=list)
+
+    def measure(self, name: str, frames: np.ndarray) -> None:
+        """Record each frame's mean intensity and its mean absolute change from the frame before (0–255)."""
+        values = frames.astype(np.float32)
+        self.means[name] += values.mean(axis=(1, 2, 3)).tolist()
+        previous = np.concatenate([self.last[name][None], values[:-1]]) if name in self.last else values[:-1]
+        current = values if name in self.last else values[1:]
+        self.changes[name] += np.abs(current - previous).mean(axis=(1, 2, 3)).tolist()
+        self.last[name] = values[-1]
+
+    def speeds(self) -> dict[str, float]:
+        """Rendering frames per second: the whole stage (poses, model, pictures, encoding) and the model alone."""
+        return {
+            "rendering_seconds": round(self.seconds, 3),
+            "rendering_fps": round(self.frames / max(self.seconds, 1e-9), 2),
+            "model_fps": round(self.frames / max(self.model_seconds, 1e-9), 2),
+        }
+
+    def coherence(self) -> dict[str, float | None]:
+        """Temporal coherence of the result beside the source's: MetaPix's (std over frames of each frame's
+        mean intensity) and the mean change between consecutive frames (flicker), both on 0–255."""
+        change = {k: float(np.mean(v)) if v else None for k, v in self.changes.items()}
+        return {
+            "temporal_std": round(float(np.std(self.means["result"])), 3),
+            "temporal_std_source": round(float(np.std(self.means["source"])), 3),
+            "frame_change": None if change["result"] is None else round(change["result"], 3),
+            "frame_change_source": None if change["source"] is None else round(change["source"], 3),
+        }
+
+
+def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPlan) -> Rendered:
+    """Draw every frame of ``motion`` as the personalized model sees it and write them to ``path`` (MP4)."""
+    count, rendered = len(motion), Rendered()
+    if count == 0:
+        raise UsageError("the source has no frames to render; give a longer source")
+    rows = set(np.linspace(0, count - 1, min(SHEET_ROWS, count)).round().astype(int).tolist())
+    started = time.perf_counter()
+    with VideoWriter(path, motion.fps) as writer, Stage("render", count, plan.show_progress) as stage:
+        for start in range(0, count, RENDER_CHUNK):
+            stop = min(count, start + RENDER_CHUNK)
+            tick = time.perf_counter()
+            with torch.no_grad():
+                result = to_uint8(model.render(batch_to(motion.poses(start, stop), model.device)))
+            rendered.model_seconds += time.perf_counter() - tick
+            source, pose = (picture.numpy() for picture in motion.pictures(start, stop))
+            frames = np.concatenate([source, pose, result], axis=2) if plan.side_by_side else result
+            writer.write(frames)
+            rendered.measure("result", result)
+            rendered.measure("source", source)
+            rendered.sheet += [[source[i], pose[i], result[i]] for i in range(stop - start) if start + i in rows]
+            stage.advance(stop - start)
+    rendered.seconds = time.perf_counter() - started
+    rendered.frames, rendered.height, rendered.width = writer.frames, frames.shape[1], frames.shape[2]
+    return rendered
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """B×3×H×W images in [-1, 1] as B×H×W×3 uint8 (rounded)."""
+    scaled = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return scaled.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Titled columns source | pose | result, one row per frame, with thin dark gaps between panels."""
+    side = rows[0][0].shape[0]
+    width = len(SHEET_TITLES) * side + (len(SHEET_TITLES) - 1) * GAP
+    title = Image.new("RGB", (width, TITLE_HEIGHT), (GAP_COLOUR,) * 3)
+    draw = ImageDraw.Draw(title)
+    for i, text in enumerate(SHEET_TITLES):
+        draw.text((i * (side + GAP) + (side - draw.textlength(text)) / 2, 1), text, fill=(235, 235, 235))
+    pieces = [np.asarray(title)]
+    for row in rows:
+        pieces.append(np.full((GAP, width, 3), GAP_COLOUR, np.uint8))
+        pieces.append(join_across(row))
+    return np.concatenate(pieces)
+
+
+def join_across(panels: list[np.ndarray]) -> np.ndarray:
+    """Panels (H×W×3 uint8) side by side with gaps."""
+    gap = np.full((panels[0].shape[0], GAP, 3), GAP_COLOUR, np.uint8)
+    return np.concatenate([piece for panel in panels for piece in (gap, panel)][1:], axis=1)
