@@ -30,8 +30,9 @@ def inner_lr_factor(iteration: int, total: int, schedule: str = "paper") -> floa
 def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "paper") -> list[dict[str, float]]:
     """Personalize ``model`` in place: ``steps`` inner iterations on ``support`` with fresh optimizers.
 
-    This is the one personalization routine: eval, compare, retarget and every outer algorithm call it.
-    Returns the losses of each iteration.
+    This is the one personalization routine: every built-in outer algorithm's inner loop, and the default
+    rule (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`) by which eval, compare, the samples and
+    retarget personalize a trained model. Returns the losses of each iteration.
     """
     model.train()
     model.set_support(support)

@@ -75,7 +75,7 @@ def retarget(
     atomic_write(out, lambda tmp: rendered.append(render_video(tmp, model, motion, plan)))
     result = rendered[0]
     sheet = out.with_suffix(".png")
-    atomic_write(sheet, lambda tmp: Image.fromarray(contact_sheet(result.sheet)).save(tmp, format="PNG"))
+    atomic_write(sheet, lambda tmp: Image.fromarray(contact_sheet(result.sheet)).save(tmp, format="PNG", optimize=True))
     summary = {
         **(about or {}),
         "video": str(out),

@@ -65,6 +65,7 @@ class VideoWriter:
         """The video stream, with the best codec this FFmpeg has."""
         codec = next(name for name in CODECS if has_encoder(name))
         stream = self.container.add_stream(codec, rate=frame_rate(self.fps), options=QUALITY[codec])
+        assert isinstance(stream, av.video.stream.VideoStream)  # a video codec gives a video stream
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         return stream
 

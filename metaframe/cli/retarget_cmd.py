@@ -11,6 +11,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -86,7 +87,7 @@ def retarget_command(
     say(f"wrote {out}: {summary['frames']} frames at {summary['fps']:g} fps; look at {summary['contact_sheet']}")
 
 
-def run_config(init: Path, explicit: dict[str, object]) -> RunConfig:
+def run_config(init: Path, explicit: dict[str, Any]) -> RunConfig:
     """The configuration of the run folder ``init``, with the options given on the command line."""
     rundir = RunDir(init)
     if not rundir.config.is_file():

@@ -71,11 +71,11 @@ class Clip:
         """One frame at the task's size; black where there is no image."""
         if path is None:
             return np.zeros((self.size, self.size, 3), np.uint8)
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (self.size, self.size):
-                image = image.resize((self.size, self.size), Image.LANCZOS)
-            return np.asarray(image)
+        with Image.open(path) as stored:
+            image = stored.convert("RGB")
+        if image.size != (self.size, self.size):
+            image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
+        return np.asarray(image)
 
     def record(self) -> ShotRecord:
         """The clip as the task's shot record, so support batches are made exactly as in training (only
@@ -178,7 +178,7 @@ def dataset_clip(root: Path, video_id: str | None, size: int) -> Clip:
         )
     scale = size / int(index.get("size", size))  # keypoints are pixels of the stored frames
     parts = [part for video in videos for part in video_parts(root, video)]
-    keypoints = np.concatenate([p[1] for p in parts]) * np.float32([scale, scale, 1])
+    keypoints = np.concatenate([p[1] for p in parts]) * np.array([scale, scale, 1], np.float32)
     shots = np.concatenate([np.full(len(p[0]), n) for n, p in enumerate(parts)])
     fps = next((fps for video in videos if (fps := video_fps(video, index)) is not None), None)
     return Clip(videos[0]["id"], [path for p in parts for path in p[0]], keypoints, shots, fps, size)
