@@ -10,7 +10,8 @@ folder. Prints one JSON object:
 * ``personalization_seconds``: median over repeats of the T iterations (K frames cycled to batch 8);
 * ``rendering_fps``: frames per second of the whole render stage (pose images, generator, pictures,
   H.264 encoding); ``model_fps``: the generator alone;
-* the machine, torch's thread count and every repeat's figures.
+* the machine, its load average when done (other work slows every figure), torch's thread count and every
+  repeat's figures.
 
     python benchmarks/retarget.py [--repeats 3] [--threads N] [--device cpu]
 """
@@ -53,6 +54,17 @@ def one_repeat(device: str, seed: int) -> dict[str, Any]:
     return {key: summary[key] for key in keys}
 
 
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     """Run the repeats and print the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -74,8 +86,9 @@ def main() -> None:
         "model_fps": statistics.median(r["model_fps"] for r in runs),
         "device": args.device,
         "torch_threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
+        "load_average": [round(v, 2) for v in os.getloadavg()],  # other work on the machine slows every figure
         "torch": torch.__version__,
         "repeats": runs,
     }
