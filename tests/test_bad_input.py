@@ -72,6 +72,7 @@ CASES: dict[str, list[str]] = {
     "seed beyond 64 bits": [*RUN, "--seed", str(2**70)],
     "negative seed": [*RUN, "--set", "seed=-1"],
     "K that cannot fit": [*RUN, "--k", "100000000000"],
+    "model needs a key the task lacks": ["run", "reptile", "--model", "depth-regressor", *SINE[2:], "--out", "new"],
     "image that cannot fit": [
         *RUN[:2],
         "--model",

@@ -15,10 +15,17 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.config import parse_options
-from metaframe.errors import UsageError
-from metaframe.params import strip_prefix
-from metaframe.protocols import FUNCTIONAL, IMAGES, SAMPLES, Batch, TaskModel, batch_size
+from metaframe.api import (
+    FUNCTIONAL,
+    IMAGES,
+    SAMPLES,
+    Batch,
+    TaskModel,
+    UsageError,
+    batch_size,
+    parse_options,
+    strip_prefix,
+)
 from metaframe_pose2im import losses
 from metaframe_pose2im.appearance import Support, keypoints_of, person_boxes
 from metaframe_pose2im.metrics import frame_intensities, frame_scores
@@ -67,6 +74,7 @@ class Pose2ImModel(TaskModel):
 
     capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES})
     functional_networks = ("generator",)
+    needs_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W")}
     # Temporal coherence has no better direction on its own: a blank output is perfectly steady. It is
     # reported beside the real frames' value, which is what a coherent generated video should match.
     metric_goals = {

@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from metaframe.checkpoint import current_umask
-from metaframe.errors import UsageError
+from metaframe.api import UsageError, current_umask
 
 FORMAT = "metaframe-video/1"
 COCO17 = (

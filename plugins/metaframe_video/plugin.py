@@ -5,14 +5,13 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from metaframe import hookimpl
-from metaframe.hookspecs import Register
+from metaframe.api import Register, hookimpl
 from metaframe_video import task
 
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    register("video-shot", task.build)
+    register("video-shot", task.build, options=task.VideoShotOptions, test_options=task.TEST_OPTIONS)
 
 
 @hookimpl

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 from metaframe_video.dataset import COCO17, COCO17_LIMBS
 
 # Where each COCO-17 keypoint sits in other common layouts.

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 from metaframe_video.prepare_boxes import Person, box_of
 
 # BlazePose's 33 landmarks, picked in COCO-17 order (nose, eyes, ears, shoulders, elbows, wrists, hips,

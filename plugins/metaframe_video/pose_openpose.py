@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
 from metaframe_video.prepare_boxes import Person, box_of, centre
 from metaframe_video.prepare_sources import FolderSource, Frame, Source, natural_key

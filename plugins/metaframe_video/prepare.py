@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metaframe.errors import UsageError
-from metaframe.output import console_err, say
+from metaframe.api import UsageError, console_err, say
 from metaframe_video.dataset import read_index, staged_folder, write_index, write_shot
 from metaframe_video.prepare_boxes import Person
 from metaframe_video.prepare_sheet import SheetSampler, save_sheet, spread

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 from metaframe_video.prepare_boxes import opencv
 from metaframe_video.prepare_sources import Selection
 from metaframe_video.prepare_track import LARGEST

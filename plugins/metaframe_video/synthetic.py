@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from metaframe.errors import UsageError
-from metaframe.output import console_err, say
+from metaframe.api import UsageError, console_err, say
 from metaframe_video.dataset import staged_folder, write_index, write_shot
 from metaframe_video.identity import Identity, draw_identity, look_signature
 from metaframe_video.motion import CLIPS

@@ -20,10 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.config import parse_options
-from metaframe.errors import UsageError
-from metaframe.output import say
-from metaframe.protocols import Batch, Task, TaskSampler
+from metaframe.api import Batch, Task, TaskSampler, UsageError, parse_options, say
 from metaframe_video import pose
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.motion import CLIPS
@@ -88,6 +85,9 @@ class VideoShotOptions:
 
 class VideoShotTasks(TaskSampler):
     """Few-shot tasks from the shots of a video dataset (synthetic dancers by default)."""
+
+    # pose heatmaps (C = info["in_channels"]), frames in [-1, 1], keypoints as x, y in pixels, confidence
+    batch_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W"), "keypoints": ("B", "J", 3)}
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
@@ -208,6 +208,5 @@ def build(options: dict[str, Any], k: int) -> VideoShotTasks:
     return VideoShotTasks(parse_options(VideoShotOptions, options, "task"), k)
 
 
-build.options = VideoShotOptions  # type: ignore[attr-defined]
-# The contract tests build every registered task with its factory's test options: a tiny world.
-build.test_options = {"identities": 3, "eval_identities": 2, "frames": 24, "size": 32, "query": 3, "eval_query": 4}  # type: ignore[attr-defined]
+# The contract tests build every registered task with its test options: a tiny world.
+TEST_OPTIONS = {"identities": 3, "eval_identities": 2, "frames": 24, "size": 32, "query": 3, "eval_query": 4}

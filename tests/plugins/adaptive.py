@@ -13,9 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from metaframe import hookimpl
-from metaframe.params import restore, snapshot
-from metaframe.protocols import Batch, OuterAlgorithm, Task, TaskModel
+from metaframe.api import Batch, OuterAlgorithm, Task, TaskModel, hookimpl, restore, snapshot
 
 LR = 0.02
 

@@ -30,8 +30,8 @@ def test_the_sampler_keeps_the_task_contract(tiny_sampler):
 
 
 def test_it_is_registered_under_video_shot():
-    factory = load_plugins().tasks.get("video-shot").factory
-    assert factory is video_task.build and factory.test_options == TINY
+    entry = load_plugins().tasks.get("video-shot")
+    assert entry.factory is video_task.build and entry.test_options == TINY
 
 
 def test_info_describes_the_batches(tiny_sampler):
