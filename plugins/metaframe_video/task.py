@@ -86,8 +86,8 @@ class VideoShotOptions:
 class VideoShotTasks(TaskSampler):
     """Few-shot tasks from the shots of a video dataset (synthetic dancers by default)."""
 
-    # pose heatmaps (C = info["in_channels"]), frames in [-1, 1], keypoints as x, y in pixels, confidence
-    batch_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W"), "keypoints": ("B", "J", 3)}
+    # pose heatmaps (C = info["in_channels"]), S×S frames in [-1, 1], COCO-17 keypoints (x, y in pixels, score)
+    batch_keys = {"pose": ("B", "C", "S", "S"), "image": ("B", 3, "S", "S"), "keypoints": ("B", 17, 3)}
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
