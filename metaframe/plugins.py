@@ -85,6 +85,7 @@ class Plugins:
         return info
 
     def _collect(self, name: str) -> None:
+        # Registrars hold every entry back until all hooks have run: a hook that raises half-way registers nothing.
         registrars = {hook: Registrar(getattr(self, attribute), name) for hook, attribute in REGISTRIES.items()}
         for hook_name, registrar in registrars.items():
             for impl in getattr(self.manager.hook, hook_name).get_hookimpls():

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from metaframe.api import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler, UsageError, hookimpl
+from metaframe.api import FUNCTIONAL, Batch, Register, Task, TaskModel, TaskSampler, UsageError, hookimpl
 
 
 class Point(nn.Module):
@@ -105,11 +105,11 @@ def build_task(options: dict[str, Any], k: int) -> Points:
 
 
 @hookimpl
-def register_models(register):
+def register_models(register: Register) -> None:
     register("quadratic", build_model)
     register("quadratic-plain", build_plain)
 
 
 @hookimpl
-def register_tasks(register):
+def register_tasks(register: Register) -> None:
     register("points", build_task)
