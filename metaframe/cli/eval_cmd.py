@@ -5,14 +5,28 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from metaframe.checkpoint import load_into, weights_metadata, write_json
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
+from metaframe.cli.options import (
+    ConfigOption,
+    DeviceOption,
+    JsonOption,
+    KOption,
+    ModelOption,
+    PresetOption,
+    SeedOption,
+    SetOption,
+    TaskOption,
+    TOption,
+    announce,
+    check_json_out,
+    resolve,
+)
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluate import Personalize, mean_scores, personalize_and_score, score_reference
@@ -137,28 +151,31 @@ def show(rows: list[dict[str, Any]]) -> None:
 
 
 def evaluate_command(
-    inits: list[str] = typer.Option(
-        ...,
-        "--init",
-        help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns nothing: "
-        "'copy-nearest' (the support frame of nearest pose) or 'mean-support' (the mean support frame). "
-        "Repeatable: one row each.",
-    ),
-    model: str = typer.Option(None, "--model", "-m", help="Task model (default: the first run folder's)."),
-    task: str = typer.Option(None, "--task", help="Task family (default: the first run folder's)."),
-    k: int = typer.Option(None, "--k", min=1, help="Support examples per held-out task (default: the run's K)."),
-    t: int = typer.Option(None, "--t", min=1, help="Personalization iterations (default: the run's T)."),
-    seed: int = typer.Option(None, "--seed", help="Seed of the random init and of personalization."),
-    preset: str = typer.Option(None, "--preset", help=PRESET_HELP),
-    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
-    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
-    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+    inits: Annotated[
+        list[str],
+        typer.Option(
+            "--init",
+            help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
+            "nothing, for models that score images: 'copy-nearest' (the support image of nearest pose) or "
+            "'mean-support' (the mean support image). Repeatable: one row each.",
+        ),
+    ],
+    model: ModelOption = None,
+    task: TaskOption = None,
+    k: KOption = None,
+    t: TOption = None,
+    seed: SeedOption = None,
+    preset: PresetOption = None,
+    config: ConfigOption = None,
+    assignments: SetOption = None,
+    device: DeviceOption = None,
+    json_out: JsonOption = None,
 ) -> None:
     """Personalize each --init on every held-out task from K support examples for T iterations, then
-    score the task's query set; prints one row per init (metrics averaged per task, then over tasks)."""
-    if json_out is not None and json_out.is_dir():
-        raise UsageError(f"--json {json_out} is a folder; give a file name, e.g. {json_out / 'eval.json'}")
+    score the task's query set; prints one row per init (metrics averaged per task, then over tasks).
+
+    The first --init that is a run folder gives the defaults: its model, task, K, T, seed and options."""
+    check_json_out(json_out)
     base = next((c for c in map(run_config_of, inits) if c is not None), None)
     model = model or (base.model if base else None)
     task = task or (base.task if base else None)
