@@ -1,7 +1,7 @@
 """The evaluation protocol: personalize from K support examples for T iterations, score the query set.
 
-Scores are averaged per task (a task's query set, e.g. the frames of one held-out video) and then
-over tasks, as in the MetaPix paper.
+Scores are averaged per task (over a task's query set) and then over tasks, so that every held-out
+task weighs the same whatever the size of its query set.
 """
 
 from __future__ import annotations

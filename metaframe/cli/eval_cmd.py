@@ -95,8 +95,17 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
             session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
         )
     session.sampler.close()
-    goals = dict(session.model.metric_goals)
-    return {"init": init, "k": settings.k, "t": settings.t, "metrics": mean_scores(rows), "goals": goals, "tasks": rows}
+    # optional on a model (not yet declared on TaskModel): metrics scored on a part of each example, by prefix
+    scopes = dict(getattr(session.model, "metric_scopes", {}))
+    return {
+        "init": init,
+        "k": settings.k,
+        "t": settings.t,
+        "metrics": mean_scores(rows),
+        "goals": dict(session.model.metric_goals),
+        "scopes": scopes,
+        "tasks": rows,
+    }
 
 
 def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_tensors: State) -> Personalize:
@@ -124,25 +133,31 @@ def short_init(init: str) -> str:
     return path.name if path.is_file() else "/".join(path.parts[-2:])
 
 
-def show(rows: list[dict[str, Any]]) -> None:
-    """The results as a table, one row per init, arrows saying which way is better.
+def header(metric: str, scopes: dict[str, str]) -> str:
+    """A metric's column header: a scope prefix the model names shrinks to its initial (``p.ssim`` for
+    ``person_ssim``), so that the table fits an 80-column terminal."""
+    scope = next((prefix for prefix in scopes if metric.startswith(prefix)), None)
+    return metric if scope is None else f"{scope[0]}.{metric.removeprefix(scope)}"
 
-    Each metric is one column with a short header (``p.ssim`` for ``person_ssim``), so that the table
-    fits an 80-column terminal; the legend under it spells them out.
-    """
+
+def show(rows: list[dict[str, Any]]) -> None:
+    """The results as a table, one row per init, arrows saying which way is better; the legend under it
+    says what the shortened headers mean and which metrics only the JSON holds."""
     table = Table(title=f"personalization on held-out tasks (K={rows[0]['k']}, T={rows[0]['t']})")
     goals = rows[0]["goals"]
     metrics = [m for m in rows[0]["metrics"] if goals.get(m) != "info"] or list(rows[0]["metrics"])
+    scopes = rows[0].get("scopes", {})
     arrows = {"min": "↓", "max": "↑"}
     table.add_column("init", overflow="fold")
     for metric in metrics:
-        table.add_column(metric.replace("person_", "p.") + arrows.get(goals.get(metric, ""), ""), justify="right")
+        table.add_column(header(metric, scopes) + arrows.get(goals.get(metric, ""), ""), justify="right")
     for row in rows:
         table.add_row(short_init(row["init"]), *(f"{row['metrics'][m]:.4g}" for m in metrics))
     console.print(table)
     legend = ["↑ higher is better, ↓ lower is better"]
-    if any(m.startswith("person_") for m in metrics):
-        legend.append("p.: inside the person's box (query keypoints + 10 %)")
+    for prefix, meaning in scopes.items():
+        if any(metric.startswith(prefix) for metric in metrics):
+            legend.append(f"{prefix[0]}.: {meaning}")
     hidden = [m for m in rows[0]["metrics"] if m not in metrics]
     if hidden:
         legend.append(f"also in --json: {', '.join(hidden)}")
@@ -156,8 +171,8 @@ def evaluate_command(
         typer.Option(
             "--init",
             help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
-            "nothing, for models that score images: 'copy-nearest' (the support image of nearest pose) or "
-            "'mean-support' (the mean support image). Repeatable: one row each.",
+            "nothing, for models with the 'images' capability: 'copy-nearest' (the support image whose pose "
+            "is nearest) or 'mean-support' (the mean support image). Repeatable: one row each.",
         ),
     ],
     model: ModelOption = None,
