@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -62,8 +62,8 @@ def compare(
     algorithms: Annotated[
         list[str], typer.Argument(help=f"Outer algorithms to compare, by registered name ({LISTED}).")
     ],
-    model: ModelOption,
-    task: TaskOption,
+    model: ModelOption = None,
+    task: TaskOption = None,
     config: ConfigOption = None,
     assignments: SetOption = None,
     meta_iterations: MetaIterationsOption = None,
@@ -99,9 +99,11 @@ def compare(
     Interrupted? Run the same command with --resume."""
     if len(set(algorithms)) != len(algorithms):
         raise UsageError("each algorithm may be named once")
+    if model is None or task is None:
+        raise UsageError("give --model and --task, the same for every algorithm (`metaframe plugins` lists them)")
     check_json_out(json_out)
     plugins = get_plugins()
-    explicit = {
+    explicit: dict[str, Any] = {
         "meta_iterations": meta_iterations,
         "meta_batch": meta_batch,
         "k": k,

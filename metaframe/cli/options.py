@@ -2,8 +2,8 @@
 drift apart), and how they resolve into a run configuration: preset, config file, ``--set``, then
 explicit options.
 
-Each ``*Option`` is a typed ``Annotated`` alias: a command writes ``k: KOption = None``; leaving out the
-default makes the option required (``compare --model``).
+Each ``*Option`` is a typed ``Annotated`` alias: a command writes ``k: KOption = None`` (leaving out the
+default would make typer require the option).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ SeedOption = Annotated[
     typer.Option(
         "--seed",
         help="Seeds task sampling, initialization and personalization: equal seeds give equal results "
-        f"on the CPU. Default: {FROM_RUN}, else {RunSettings.seed}.",
+        f"on the CPU. Default: {FROM_RUN}, else the preset's, else {RunSettings.seed}.",
     ),
 ]
 MetaIterationsOption = Annotated[

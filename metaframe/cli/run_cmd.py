@@ -115,7 +115,7 @@ def run(
     With --resume, every setting (model and task included) is the run's own.
     """
     plugins = get_plugins()
-    explicit = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
+    explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
     if resume:
         if out is None:
             raise UsageError("--resume needs --out RUN_DIR, the folder of the run to continue")
