@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from metaframe_video import pose
 from metaframe_video.dataset import COCO17, COCO17_LIMBS, frame_paths, read_frames, read_index, read_keypoints
+from metaframe_video.task import pose
 
 # Left-side keypoints and limbs are drawn in warm colours, right-side ones in cool colours.
 LEFT, RIGHT, CENTRE = (255, 170, 0), (0, 200, 255), (255, 255, 255)
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=5, help="frames per row")
     args = parser.parse_args(argv)
     if args.data is None:
-        from metaframe_video.synthetic import SyntheticConfig, dataset_folder
+        from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
 
         args.data = dataset_folder(SyntheticConfig())
     videos = read_index(args.data)["videos"]

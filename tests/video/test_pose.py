@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from metaframe.errors import UsageError
-from metaframe_video import pose
 from metaframe_video.dataset import COCO17, COCO17_LIMBS
+from metaframe_video.task import pose
 
 
 def random_keypoints(n: int, size: int, seed: int = 0) -> torch.Tensor:

@@ -10,10 +10,11 @@ from PIL import Image
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
-from metaframe_video import pose, preview
-from metaframe_video import task as video_task
-from metaframe_video.splits import support_end
-from metaframe_video.task import VideoShotOptions
+from metaframe_video import preview
+from metaframe_video.task import pose
+from metaframe_video.task import video_shot as video_task
+from metaframe_video.task.splits import support_end
+from metaframe_video.task.video_shot import VideoShotOptions
 from tests.video.conftest import TINY, make_dataset
 
 

@@ -24,11 +24,11 @@ from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.output import say
 from metaframe.protocols import Batch, Task, TaskSampler
-from metaframe_video import pose
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
-from metaframe_video.motion import CLIPS
-from metaframe_video.splits import ShotRecord, assign_splits, support_end
-from metaframe_video.synthetic import SyntheticConfig, dataset_folder
+from metaframe_video.synthetic.motion import CLIPS
+from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
+from metaframe_video.task import pose
+from metaframe_video.task.splits import ShotRecord, assign_splits, support_end
 
 
 @dataclass

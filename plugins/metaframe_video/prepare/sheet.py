@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from metaframe_video.dataset import COCO17, COCO17_LIMBS
-from metaframe_video.prepare_boxes import opencv
+from metaframe_video.prepare.boxes import opencv
 
 LEFT, RIGHT, MIDDLE = (255, 150, 0), (0, 170, 255), (255, 255, 255)
 SURE = 0.5  # keypoints scored below this are drawn hollow
