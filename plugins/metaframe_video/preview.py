@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from metaframe_video.dataset import COCO17, COCO17_LIMBS, frame_paths, read_frames, read_index, read_keypoints
+from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
+from metaframe_video.keypoints import COCO17, COCO17_LIMBS
 from metaframe_video.task import pose
 
 # Left-side keypoints and limbs are drawn in warm colours, right-side ones in cool colours.

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from metaframe.errors import UsageError
+from metaframe_video.keypoints import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
 from metaframe_video.prepare.boxes import Person, box_of, centre
 from metaframe_video.prepare.sources import FolderSource, Frame, Source, natural_key
 from metaframe_video.prepare.track import Track, choose, plausible
-from metaframe_video.task.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
 
 # COCO-17 order (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) picked from each layout.
 LAYOUTS = {54: OPENPOSE18_TO_COCO17, 75: BODY25_TO_COCO17}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from metaframe_video.dataset import COCO17, COCO17_LIMBS
+from metaframe_video.keypoints import COCO17, COCO17_LIMBS
 from metaframe_video.prepare.boxes import opencv
 
 LEFT, RIGHT, MIDDLE = (255, 150, 0), (0, 170, 255), (255, 255, 255)
