@@ -42,6 +42,8 @@ PARALLEL_FROM = 600  # frames: below this, starting worker processes costs more 
 class SyntheticConfig:
     """Everything that decides the synthetic dataset's pixels (and so its cache folder).
 
+    The defaults here are declared once: the ``video-shot`` task's options take theirs from them.
+
     :param seed: seed of the synthetic world (identities, motions, cameras).
     :param identities: training identities (one video each).
     :param eval_identities: held-out identities (one video each), never seen in training.
