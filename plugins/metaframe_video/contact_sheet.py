@@ -65,7 +65,7 @@ def skeleton_overlay(keypoints: np.ndarray, width: int, height: int, thick: int)
             colour = side_colour(joint)
             outline = max(1, thick // 2) * scale
             draw.ellipse(box, fill=colour if score > SURE else None, outline=colour, width=outline)
-    return layer.resize((width, height), Image.BOX)  # the mean of each pixel's samples: no ringing
+    return layer.resize((width, height), Image.Resampling.BOX)  # the mean of each pixel's samples: no ringing
 
 
 def caption(image: np.ndarray, text: str) -> np.ndarray:

@@ -52,7 +52,7 @@ def drawn(tile: Tile) -> np.ndarray:
     scale = TILE / tile.image.shape[0]
     keypoints = tile.keypoints.copy()
     keypoints[:, :2] *= scale
-    image = np.asarray(Image.fromarray(tile.image).resize((TILE, TILE), Image.LANCZOS))
+    image = np.asarray(Image.fromarray(tile.image).resize((TILE, TILE), Image.Resampling.LANCZOS))
     return contact_sheet.caption(contact_sheet.draw_skeleton(image, keypoints), tile.caption)
 
 
