@@ -60,7 +60,7 @@ def check_requirements(algorithm: str, requires: frozenset[str], model: str, cap
     if missing:
         raise UsageError(
             f"algorithm {algorithm!r} needs the model capability {', '.join(missing)}, which model {model!r} "
-            f"does not declare; pick another algorithm (e.g. reptile or fomaml)"
+            f"does not declare; pick an algorithm that does not need it (`metaframe plugins` lists them)"
         )
 
 
@@ -81,7 +81,8 @@ def check_memory(model: TaskModel, k: int, name: str) -> None:
     if needed is not None and free is not None and needed > free:
         raise UsageError(
             f"one inner step of model {name} at K={k} needs about {needed / 2**30:.1f} GiB, more than the "
-            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k, batch or image size"
+            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k, or model or task options that "
+            "need less memory"
         )
 
 

@@ -93,6 +93,8 @@ CASES: dict[str, list[str]] = {
     "init missing": [*RUN, "--init", "nothing.safetensors"],
     "init not safetensors": [*RUN, "--init", "garbage.toml"],
     "eval json is a folder": ["eval", "--init", "good", "--json", "mine"],
+    "compare json is a folder": ["compare", "reptile", *SINE, "--out", "new", "--json", "mine"],
+    "compare without a model": ["compare", "reptile", "--task", "sine", "--out", "new"],
     "eval init missing": ["eval", "--init", "runs/does-not-exist", "--init", "random"],
     # devices
     "device meta": [*RUN, "--device", "meta"],

@@ -82,6 +82,7 @@ class Pose2ImModel(TaskModel):
         "temporal_std": "info",
         "temporal_std_real": "info",
     }
+    metric_scopes = {"person_": "inside the person's box (query keypoints + 10 %)"}
 
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()

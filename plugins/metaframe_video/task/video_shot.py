@@ -12,6 +12,7 @@ generator they are given. Evaluation tasks are one per held-out shot, with K sup
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,27 @@ import torch
 from PIL import Image
 
 from metaframe.api import Batch, Task, TaskSampler, UsageError, parse_options, say
-from metaframe_video import pose
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
-from metaframe_video.motion import CLIPS
-from metaframe_video.splits import ShotRecord, assign_splits, support_end
-from metaframe_video.synthetic import SyntheticConfig, dataset_folder
+from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
+from metaframe_video.task import pose
+from metaframe_video.task.splits import ShotRecord, assign_splits, support_end
+
+WORLD = SyntheticConfig()
+"""The default synthetic world: the task's synthetic options (and ``size``) take their defaults from it."""
 
 
 @dataclass
 class VideoShotOptions:
     """Options of the ``video-shot`` task (``--set task.KEY=VALUE``).
 
+    ``identities``, ``eval_identities``, ``frames``, ``seed`` and ``clips`` describe the synthetic dancers,
+    used when ``data`` is ``None``: they mean what the fields of the same names of
+    :class:`~metaframe_video.synthetic.world.SyntheticConfig` mean and take its defaults (:data:`WORLD`).
+    ``eval_identities`` also holds out that many identities of a dataset that records no split.
+
     :param data: a dataset folder made by ``metaframe prepare``; ``None`` uses the synthetic dancers.
     :param size: frame side in pixels (frames of another size are resized when loaded); set it to the
-        model's size.
+        model's size. The synthetic dancers are rendered at this size.
     :param sigma: standard deviation of each keypoint's Gaussian, in pixels; ``None``: size / 64.
     :param limbs: add one channel per limb (a Gaussian ridge between its keypoints) to the 17 keypoint
         channels.
@@ -42,28 +50,22 @@ class VideoShotOptions:
     :param eval_query: query frames of an evaluation task, evenly spaced over the last 15%.
     :param eval_seed: seed of the evaluation tasks' support frames and of the held-out identities of a
         dataset that records no split.
-    :param identities: synthetic dancers: training identities (one video each).
-    :param eval_identities: synthetic dancers: held-out identities; a dataset without recorded splits:
-        identities held out for evaluation.
-    :param frames: synthetic dancers: frames per video.
-    :param seed: synthetic dancers: seed of the synthetic world (people, motions, cameras).
-    :param clips: synthetic dancers: motion-capture clips to dance (default: all 15).
     :param skip_short: leave out shots too short for K + query frames (and say how many) instead of
         stopping with an error.
     """
 
     data: Path | None = None
-    size: int = 128
+    size: int = WORLD.size
     sigma: float | None = None
     limbs: bool = False
     query: int = 8
     eval_query: int = 16
     eval_seed: int = 0
-    identities: int = 24
-    eval_identities: int = 8
-    frames: int = 120
-    seed: int = 0
-    clips: tuple[str, ...] = CLIPS
+    identities: int = WORLD.identities
+    eval_identities: int = WORLD.eval_identities
+    frames: int = WORLD.frames
+    seed: int = WORLD.seed
+    clips: tuple[str, ...] = WORLD.clips
     skip_short: bool = False
 
     def __post_init__(self) -> None:
@@ -78,8 +80,14 @@ class VideoShotOptions:
 
     def synthetic(self) -> SyntheticConfig:
         """The synthetic dataset these options describe."""
-        return SyntheticConfig(
-            self.seed, self.identities, self.eval_identities, self.frames, self.size, tuple(self.clips)
+        return dataclasses.replace(
+            WORLD,
+            seed=self.seed,
+            identities=self.identities,
+            eval_identities=self.eval_identities,
+            frames=self.frames,
+            size=self.size,
+            clips=tuple(self.clips),
         )
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from metaframe.api import UsageError
-from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
-from metaframe_video.prepare_boxes import Person, box_of, centre
-from metaframe_video.prepare_sources import FolderSource, Frame, Source, natural_key
-from metaframe_video.prepare_track import Track, choose, plausible
+from metaframe_video.keypoints import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
+from metaframe_video.prepare.boxes import Person, box_of, centre
+from metaframe_video.prepare.sources import FolderSource, Frame, Source, natural_key
+from metaframe_video.prepare.track import Track, choose, plausible
 
 # COCO-17 order (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) picked from each layout.
 LAYOUTS = {54: OPENPOSE18_TO_COCO17, 75: BODY25_TO_COCO17}
@@ -91,7 +91,7 @@ class ListFollower:
     """Follows the chosen person when everyone's keypoints are given (OpenPose): matching, no detecting.
 
     Each frame, people are matched to the tracks of the previous frames, nearest first (in body sizes), among
-    the plausible pairs (see :func:`~metaframe_video.prepare_track.plausible`); someone left over starts a track.
+    the plausible pairs (see :func:`~metaframe_video.prepare.track.plausible`); someone left over starts a track.
     """
 
     choice: str | int
