@@ -27,7 +27,7 @@ DECLARATIONS = ("requires", "options", "test_options")
 class Entry:
     """One registered thing, as its plugin declared it.
 
-    :param name: the name users type (``reptile``, ``pose2im``).
+    :param name: the name users type on the command line.
     :param factory: what builds it (for a preset: the :class:`metaframe.config.Preset` itself).
     :param summary: one line for ``metaframe plugins``.
     :param plugin: the plugin that registered it.
