@@ -17,11 +17,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from metaframe.config import RunSettings
-from metaframe.errors import UsageError
-from metaframe.loop import inner_lr_factor
-from metaframe.params import named_parameters
-from metaframe.protocols import FUNCTIONAL, Batch, OuterAlgorithm, Task, TaskModel
+from metaframe.api import (
+    FUNCTIONAL,
+    Batch,
+    OuterAlgorithm,
+    RunSettings,
+    Task,
+    TaskModel,
+    UsageError,
+    inner_lr_factor,
+    named_parameters,
+)
 from metaframe_learn2learn.library import MAML, MetaSGD
 
 RATE_PREFIX = "lr."  # Meta-SGD's step sizes in model.safetensors: algorithm.lr.<qualified parameter name>

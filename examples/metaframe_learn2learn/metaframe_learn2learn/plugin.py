@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metaframe import hookimpl
-from metaframe.config import RunSettings, parse_options
-from metaframe.hookspecs import Register
-from metaframe.protocols import TaskModel
+from metaframe.api import Register, RunSettings, TaskModel, hookimpl, parse_options
 from metaframe_learn2learn.algorithms import (
     Learn2LearnAlgorithm,
     Learn2LearnMAML,
@@ -29,12 +26,10 @@ def factory(algorithm: type[Learn2LearnAlgorithm]) -> Any:
         return algorithm(parse_options(Learn2LearnOptions, options, "algorithm"), model, settings)
 
     build.__doc__ = algorithm.__doc__
-    build.requires = algorithm.requires  # type: ignore[attr-defined]  # checked before anything is built
-    build.options = Learn2LearnOptions  # type: ignore[attr-defined]  # the option table, for docs and tools
     return build
 
 
 @hookimpl
 def register_algorithms(register: Register) -> None:
     for name, algorithm in ALGORITHMS.items():
-        register(name, factory(algorithm))
+        register(name, factory(algorithm), requires=algorithm.requires, options=Learn2LearnOptions)
