@@ -48,7 +48,7 @@ def one_repeat(device: str, seed: int) -> dict[str, Any]:
     support = sampler.target_examples(Footage(TARGET), K)
     motion = sampler.source_motion(Footage(SOURCE), Footage(TARGET))
     with tempfile.TemporaryDirectory() as folder:
-        plan = RetargetPlan(T, "paper", seed, side_by_side=True, show_progress=False)
+        plan = RetargetPlan(T, "hold-then-decay", seed, side_by_side=True, show_progress=False)
         summary = retarget(model, adapt, support, motion, Path(folder) / "bench.mp4", plan)
     keys = ("k", "t", "frames", "personalization_seconds", "rendering_fps", "model_fps", "rendering_seconds")
     return {key: summary[key] for key in keys}

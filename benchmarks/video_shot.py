@@ -35,8 +35,8 @@ from metaframe.config import RunSettings
 from metaframe.loop import meta_train
 from metaframe.plugins import load_plugins
 from metaframe.protocols import Task, TaskSampler
-from metaframe_video.synthetic import SyntheticConfig, dataset_folder
-from metaframe_video.task import build
+from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
+from metaframe_video.task.video_shot import build
 
 K, T = 5, 20
 TARGET_DATA_FRACTION = 0.05

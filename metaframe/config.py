@@ -24,19 +24,30 @@ from metaframe.errors import UsageError
 
 SECTIONS = ("algorithm", "model", "task")
 T = TypeVar("T")
+INNER_SCHEDULES = ("hold-then-decay", "constant", "linear")
+"""The inner learning-rate schedules :func:`metaframe.loop.inner_lr_factor` knows."""
+SCHEDULE_ALIASES = {"paper": "hold-then-decay"}
+"""Deprecated names still accepted (run folders and config files written before the rename say ``paper``)."""
+
+
+def schedule_name(name: str) -> str:
+    """The current name of inner schedule ``name`` (a deprecated alias becomes what it stands for)."""
+    return SCHEDULE_ALIASES.get(name, name)
 
 
 @dataclass
 class RunSettings:
     """The engine's knobs, shared by every algorithm, model and task.
 
-    :param k: support examples per task (the paper's K).
-    :param t: inner (personalization) iterations per task (the paper's T).
+    :param k: support examples per task (K).
+    :param t: inner (personalization) iterations per task (T).
     :param meta_iterations: number of outer steps.
     :param meta_batch: tasks per outer step.
     :param seed: seeds task sampling and initialization; runs with equal seeds are identical on CPU.
     :param device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
-    :param inner_schedule: ``paper`` (constant for T/2 then linear decay to 0), ``constant``, ``linear``.
+    :param inner_schedule: inner learning rate over T iterations: ``hold-then-decay`` (constant for T/2,
+        then linear decay to 0), ``constant`` or ``linear`` (decay from the first iteration); ``paper``
+        is a deprecated alias of ``hold-then-decay``.
     :param checkpoint_every: save resumable state every N meta-iterations (and always at the end).
     :param sample_every: save a sample picture every N meta-iterations (0: only at the end).
     :param log_every: write a metrics line every N meta-iterations.
@@ -48,7 +59,7 @@ class RunSettings:
     meta_batch: int = 1
     seed: int = 0
     device: str = "auto"
-    inner_schedule: str = "paper"
+    inner_schedule: str = "hold-then-decay"
     checkpoint_every: int = 50
     sample_every: int = 0
     log_every: int = 1
@@ -63,8 +74,10 @@ class RunSettings:
             raise UsageError(f"seed must be between 0 and 2**63 - 1, got {self.seed}")
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
             raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        if self.inner_schedule not in ("paper", "constant", "linear"):
-            raise UsageError(f"inner_schedule must be paper, constant or linear, got {self.inner_schedule!r}")
+        # an old run.json says "paper": normalized here, so --resume sees no change and run.json the new name
+        self.inner_schedule = schedule_name(self.inner_schedule)
+        if self.inner_schedule not in INNER_SCHEDULES:
+            raise UsageError(f"inner_schedule must be {', '.join(INNER_SCHEDULES)}, got {self.inner_schedule!r}")
 
 
 @dataclass(frozen=True)

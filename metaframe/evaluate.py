@@ -1,7 +1,7 @@
 """The evaluation protocol: personalize from K support examples for T iterations, score the query set.
 
-Scores are averaged per task (a task's query set, e.g. the frames of one held-out video) and then
-over tasks, as in the MetaPix paper.
+Scores are averaged per task (over a task's query set) and then over tasks, so that every held-out
+task weighs the same whatever the size of its query set.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def personalize_and_score(
     model: TaskModel,
     tasks: list[Task],
     steps: int,
-    schedule: str = "paper",
+    schedule: str = "hold-then-decay",
     seed: int = 0,
     on_task: Callable[[int], None] = lambda index: None,
     personalize: Personalize = adapt,
@@ -63,7 +63,7 @@ def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def personalized_picture(
-    model: TaskModel, task: Task, steps: int, schedule: str = "paper", personalize: Personalize = adapt
+    model: TaskModel, task: Task, steps: int, schedule: str = "hold-then-decay", personalize: Personalize = adapt
 ) -> torch.Tensor:
     """The model's picture of ``task``'s query set after personalization; the weights are restored."""
     start = snapshot(model.networks)

@@ -4,31 +4,54 @@ A plugin is a module (or object) exposing functions decorated with :data:`hookim
 specs below, and registered under the ``metaframe`` entry-point group. metaframe's own algorithms,
 models and tasks arrive exactly this way.
 
-Each ``register`` callback takes ``(name, factory, summary=None)``; ``summary`` defaults to the first
-line of the factory's docstring. Names are lower-case words joined by ``-`` or ``_``.
+Each ``register`` callback is a :class:`Register`: ``register(name, factory, summary=None, *,
+requires=None, options=None, test_options=None)``; ``summary`` defaults to the first line of the
+factory's docstring. Names are lower-case words joined by ``-`` or ``_``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 import pluggy
 
 hookspec = pluggy.HookspecMarker("metaframe")
 hookimpl = pluggy.HookimplMarker("metaframe")
 
-Register = Callable[..., None]
+
+class Register(Protocol):
+    """The ``register`` callback every ``register_*`` hook receives; each call becomes one frozen
+    :class:`metaframe.registry.Entry`.
+
+    :param name: lower-case words joined by ``-`` or ``_``, unique per kind across all plugins.
+    :param factory: what builds the thing (for presets: the :class:`metaframe.config.Preset`).
+    :param summary: one line for ``metaframe plugins``; default: the first line of the factory's docstring.
+    :param requires: (algorithms only) model capabilities needed, checked before anything is built.
+    :param options: (algorithms, models, tasks) the options dataclass the factory parses.
+    :param test_options: (algorithms, models, tasks) the smallest options, used by the contract tests.
+    """
+
+    def __call__(
+        self,
+        name: str,
+        factory: Any,
+        summary: str | None = None,
+        *,
+        requires: Iterable[str] | None = None,
+        options: type | None = None,
+        test_options: Mapping[str, Any] | None = None,
+    ) -> None: ...
 
 
 @hookspec
 def register_algorithms(register: Register) -> None:
     """Register outer algorithms.
 
-    :param register: call ``register(name, factory, summary=None)``; ``factory(options, model, settings)``
-        returns a :class:`metaframe.protocols.OuterAlgorithm`. ``options`` is the dict given under
-        ``[algorithm]`` / ``--set algorithm.KEY=VALUE``; ``settings`` the run's
-        :class:`metaframe.config.RunSettings`.
+    :param register: call ``register(name, factory, summary=None, *, requires=..., options=...,
+        test_options=...)``; ``factory(options, model, settings)`` returns a
+        :class:`metaframe.protocols.OuterAlgorithm`. ``options`` is the dict given under ``[algorithm]`` /
+        ``--set algorithm.KEY=VALUE``; ``settings`` the run's :class:`metaframe.config.RunSettings`.
     """
 
 
@@ -36,8 +59,9 @@ def register_algorithms(register: Register) -> None:
 def register_models(register: Register) -> None:
     """Register task models.
 
-    :param register: call ``register(name, factory, summary=None)``; ``factory(options, task_info)``
-        returns a :class:`metaframe.protocols.TaskModel`. ``task_info`` is the sampler's ``info`` dict.
+    :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...)``;
+        ``factory(options, task_info)`` returns a :class:`metaframe.protocols.TaskModel`. ``task_info`` is
+        the sampler's ``info`` dict.
     """
 
 
@@ -45,8 +69,9 @@ def register_models(register: Register) -> None:
 def register_tasks(register: Register) -> None:
     """Register task samplers.
 
-    :param register: call ``register(name, factory, summary=None)``; ``factory(options, k=K)`` returns a
-        :class:`metaframe.protocols.TaskSampler` whose support sets hold ``K`` examples.
+    :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...)``;
+        ``factory(options, k=K)`` returns a :class:`metaframe.protocols.TaskSampler` whose support sets
+        hold ``K`` examples.
     """
 
 

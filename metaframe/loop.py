@@ -10,24 +10,25 @@ from collections.abc import Callable
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
-from metaframe.config import RunSettings
+from metaframe.config import RunSettings, schedule_name
 from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
 
 
-def inner_lr_factor(iteration: int, total: int, schedule: str = "paper") -> float:
+def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay") -> float:
     """Multiplier of the inner learning rate at ``iteration`` (0-based) of ``total``.
 
-    ``paper``: constant for the first half, then linear decay towards 0 (pix2pixHD's schedule, used by
-    MetaPix): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
-    ``constant``: always 1.
+    ``hold-then-decay``: constant for the first half, then linear decay towards 0 (pix2pixHD's
+    schedule): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
+    ``constant``: always 1. ``paper`` is a deprecated alias of ``hold-then-decay``.
     """
+    schedule = schedule_name(schedule)
     if schedule == "constant":
         return 1.0
-    hold = total // 2 if schedule == "paper" else 0
+    hold = total // 2 if schedule == "hold-then-decay" else 0
     return min(1.0, (total - iteration) / (total - hold))
 
 
-def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "paper") -> list[dict[str, float]]:
+def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "hold-then-decay") -> list[dict[str, float]]:
     """Personalize ``model`` in place: ``steps`` inner iterations on ``support`` with fresh optimizers.
 
     This is the one personalization routine: every built-in outer algorithm's inner loop, and the default

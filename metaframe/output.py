@@ -27,5 +27,5 @@ def emit(text: str) -> None:
 
 def error_line(message: str) -> None:
     """A user error as one red line on stderr (never wrapped); the message is plain text, so brackets in
-    it (``metaframe[pose]``, a file name) are printed as written."""
+    it (a package extra such as ``metaframe[NAME]``, a file name) are printed as written."""
     console_err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True)

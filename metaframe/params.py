@@ -56,7 +56,8 @@ def average(states: list[State]) -> State:
 
 @torch.no_grad()
 def interpolate(start: State, target: State, epsilon: float) -> State:
-    """``start + epsilon * (target - start)`` for floating-point entries (Reptile's update)."""
+    """``start + epsilon * (target - start)`` for floating-point entries: a step of size ``epsilon``
+    from ``start`` towards ``target`` (an outer update towards adapted weights)."""
     return {
         key: torch.lerp(value, target[key], epsilon) if is_interpolated(value) else value.clone()
         for key, value in start.items()

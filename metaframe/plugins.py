@@ -18,7 +18,7 @@ from typing import Any
 import pluggy
 
 from metaframe import hookspecs
-from metaframe.registry import Registry
+from metaframe.registry import DECLARATIONS, Registrar, Registry
 
 GROUP = "metaframe"
 REGISTRIES = {
@@ -45,9 +45,9 @@ class Plugins:
 
     manager: pluggy.PluginManager
     infos: list[PluginInfo] = field(default_factory=list)
-    algorithms: Registry = field(default_factory=lambda: Registry("algorithm"))
-    models: Registry = field(default_factory=lambda: Registry("model"))
-    tasks: Registry = field(default_factory=lambda: Registry("task"))
+    algorithms: Registry = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
+    models: Registry = field(default_factory=lambda: Registry("model", ("options", "test_options")))
+    tasks: Registry = field(default_factory=lambda: Registry("task", ("options", "test_options")))
     presets: Registry = field(default_factory=lambda: Registry("preset"))
 
     def info(self, name: str) -> PluginInfo:
@@ -85,21 +85,14 @@ class Plugins:
         return info
 
     def _collect(self, name: str) -> None:
-        # Collect into a scratch list first so a hook that raises half-way registers nothing.
-        pending: list[tuple[Registry, tuple[Any, ...]]] = []
-        for hook_name, attribute in REGISTRIES.items():
-            registry = getattr(self, attribute)
+        # Registrars hold every entry back until all hooks have run: a hook that raises half-way registers nothing.
+        registrars = {hook: Registrar(getattr(self, attribute), name) for hook, attribute in REGISTRIES.items()}
+        for hook_name, registrar in registrars.items():
             for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
                 if impl.plugin_name == name:
-                    impl.function(register=lambda *a, _r=registry, **k: pending.append((_r, _args(*a, **k))))
-        for registry, (entry_name, _, _) in pending:
-            registry.check_new(entry_name, name)
-        for registry, (entry_name, factory, summary) in pending:
-            registry.add(entry_name, factory, summary, name)
-
-
-def _args(name: str, factory: Any, summary: str | None = None) -> tuple[Any, ...]:
-    return (name, factory, summary)
+                    impl.function(register=registrar)
+        for registrar in registrars.values():
+            registrar.commit()
 
 
 def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:

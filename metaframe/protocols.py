@@ -28,6 +28,15 @@ from torch import Tensor, nn
 Batch = dict[str, Tensor]
 """A batch is a dict of tensors sharing their first (batch) dimension."""
 
+Shape = tuple[int | str, ...]
+"""A tensor's shape as a batch contract states it: an ``int`` is a fixed size, a name (``"B"``, ``"H"``)
+any size, the same size wherever it appears in one batch (``"B"``, first, is the batch dimension)."""
+
+BatchKeys = Mapping[str, Shape | None]
+"""A batch contract: every key a batch holds, with the :data:`Shape` of its tensors (None: any shape).
+Tasks declare what they yield (:attr:`TaskSampler.batch_keys`), models what they read
+(:attr:`TaskModel.needs_keys`); the engine compares the two before step 0."""
+
 # Capabilities a model may declare; algorithms list the ones they require.
 FUNCTIONAL = "functional"
 """The model implements :meth:`TaskModel.functional_loss` (needed by second-order MAML)."""
@@ -84,9 +93,12 @@ class TaskSampler(ABC):
     deterministic: the same generator state gives the same task, and :meth:`eval_tasks` always gives the
     same list. Evaluation tasks never share an identity with training tasks.
 
+    :attr batch_keys: the keys and shapes of every batch it yields, support and query alike (e.g.
+        ``{"x": ("B", 1), "y": ("B", 1)}``); None (the default) declares nothing and skips the check.
     :attr capabilities: what the task offers beyond the required methods (:data:`FOOTAGE`).
     """
 
+    batch_keys: ClassVar[BatchKeys | None] = None
     capabilities: ClassVar[frozenset[str]] = frozenset()
 
     @property
@@ -181,10 +193,13 @@ class TaskModel(ABC):
         :data:`SAMPLES`, ...). Algorithms refuse models that lack what they require.
     :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"`` (which way is
         better), or ``"info"`` for a figure with no better direction.
+    :attr needs_keys: the batch keys (and shapes) it reads; a task that does not yield them is refused
+        before step 0. None (the default) declares nothing and skips the check.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
     metric_goals: ClassVar[Mapping[str, str]] = {}
+    needs_keys: ClassVar[BatchKeys | None] = None
 
     def __init__(self, networks: Mapping[str, nn.Module]) -> None:
         self.networks = nn.ModuleDict(dict(networks))

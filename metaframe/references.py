@@ -1,11 +1,13 @@
 """Predictors that learn nothing: the reference rows every learned image score is read against.
 
-For a task whose batches hold images and poses (the :data:`~metaframe.protocols.IMAGES` batch
-layout), a learned model is only useful if it beats simply copying what the support set shows:
+They belong to the engine, not to a plugin: they need only the :data:`~metaframe.protocols.IMAGES`
+contract — batches that hold ``image`` (the images to predict) and ``pose`` (what each is predicted
+from, optionally with ``keypoints``), and a model that scores given images. A learned model is only
+useful if it beats simply copying what the support set shows:
 
-* ``copy-nearest``: for each query frame, the support frame whose pose is nearest (mean distance of the
+* ``copy-nearest``: for each query example, the support image whose pose is nearest (mean distance of the
   keypoints both poses show; the pose tensors' distance when the batch holds no ``keypoints``);
-* ``mean-support``: the mean of the K support frames, the same for every query frame.
+* ``mean-support``: the mean of the K support images, the same for every query example.
 
 They are scored with the model's own :meth:`~metaframe.protocols.TaskModel.score_images`.
 """
@@ -41,12 +43,12 @@ def pose_distances(query: Batch, support: Batch) -> Tensor:
 
 
 def copy_nearest(support: Batch, query: Batch) -> Tensor:
-    """Each query frame predicted as the support frame with the nearest pose."""
+    """Each query image predicted as the support image with the nearest pose."""
     return support["image"][pose_distances(query, support).argmin(1)]
 
 
 def mean_support(support: Batch, query: Batch) -> Tensor:
-    """Every query frame predicted as the mean support frame."""
+    """Every query image predicted as the mean support image."""
     return support["image"].mean(0, keepdim=True).expand_as(query["image"])
 
 

@@ -1,26 +1,48 @@
-"""Named registries of algorithms, models, tasks and presets."""
+"""Named registries of algorithms, models, tasks and presets, and the typed ``register`` callback that
+fills them.
+
+A hook receives a :class:`Registrar` as ``register``; each call becomes one frozen :class:`Entry` that
+says everything the engine may know about the thing before building it (its summary, the model
+capabilities an algorithm requires, its options dataclass, its smallest options for tests).
+"""
 
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from metaframe.errors import PluginError, UsageError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$")
+DECLARATIONS = ("requires", "options", "test_options")
+"""The keyword declarations ``register`` takes besides name, factory and summary."""
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered thing: its name, the object that builds it, a one-line summary, its plugin."""
+    """One registered thing, as its plugin declared it.
+
+    :param name: the name users type on the command line.
+    :param factory: what builds it (for a preset: the :class:`metaframe.config.Preset` itself).
+    :param summary: one line for ``metaframe plugins``.
+    :param plugin: the plugin that registered it.
+    :param requires: (algorithms) the model capabilities it needs; checked before anything is built.
+    :param options: the options dataclass its factory parses, for docs, tools and the contract tests.
+    :param test_options: its smallest options, which the contract tests build it with.
+    """
 
     name: str
     factory: Any
     summary: str
     plugin: str
+    requires: frozenset[str] = frozenset()
+    options: type | None = None
+    test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def summary_of(factory: Any) -> str:
@@ -29,17 +51,29 @@ def summary_of(factory: Any) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-class Registry:
-    """A mapping from names to :class:`Entry`, for one kind of thing (``"algorithm"``, ``"model"`` ...)."""
+def legacy_declarations(factory: Any) -> dict[str, Any]:
+    """The ``requires``, ``options`` and ``test_options`` attributes that plugins written before the typed
+    registrar stuck on their factory functions, so that such plugins keep working unchanged."""
+    if not inspect.isfunction(factory):
+        return {}
+    return {key: getattr(factory, key) for key in DECLARATIONS if hasattr(factory, key)}
 
-    def __init__(self, kind: str) -> None:
+
+class Registry:
+    """A mapping from names to :class:`Entry`, for one kind of thing (``"algorithm"``, ``"model"`` ...).
+
+    :param accepts: the keyword declarations (of :data:`DECLARATIONS`) this kind takes.
+    """
+
+    def __init__(self, kind: str, accepts: Iterable[str] = ()) -> None:
         self.kind = kind
+        self.accepts = frozenset(accepts)
         self._entries: dict[str, Entry] = {}
 
-    def add(self, name: str, factory: Any, summary: str | None, plugin: str) -> None:
-        """Register ``factory`` under ``name``; duplicate or malformed names are :class:`PluginError`."""
-        self.check_new(name, plugin)
-        self._entries[name] = Entry(name, factory, summary or summary_of(factory), plugin)
+    def add(self, entry: Entry) -> None:
+        """Register ``entry``; duplicate or malformed names are :class:`PluginError`."""
+        self.check_new(entry.name, entry.plugin)
+        self._entries[entry.name] = entry
 
     def check_new(self, name: str, plugin: str) -> None:
         """Raise :class:`PluginError` unless ``plugin`` may register ``name`` here."""
@@ -50,6 +84,16 @@ class Registry:
         if name in self._entries:
             other = self._entries[name].plugin
             raise PluginError(f"{self.kind} {name!r} is registered by both plugin {other!r} and {plugin!r}")
+
+    def check_declarations(self, name: str, plugin: str, declared: Iterable[str]) -> None:
+        """Raise :class:`PluginError` when ``plugin`` declares for ``name`` what this kind does not take."""
+        refused = sorted(set(declared) - self.accepts)
+        if refused:
+            takes = ", ".join(sorted(self.accepts)) or "none"
+            raise PluginError(
+                f"plugin {plugin!r} registers {self.kind} {name!r} with {', '.join(refused)}: "
+                f"a {self.kind} takes {takes}"
+            )
 
     def get(self, name: str) -> Entry:
         """The entry called ``name``; an unknown name is a :class:`UsageError` suggesting close ones."""
@@ -75,3 +119,49 @@ class Registry:
     def names(self) -> list[str]:
         """Registered names, sorted."""
         return sorted(self._entries)
+
+
+class Registrar:
+    """The ``register`` callback one plugin's hook receives for one registry (it implements
+    :class:`metaframe.hookspecs.Register`).
+
+    Calls are checked at once (name, duplicates, declarations) but held back until :meth:`commit`, so a
+    hook that raises half-way registers nothing.
+    """
+
+    def __init__(self, registry: Registry, plugin: str) -> None:
+        self.registry, self.plugin = registry, plugin
+        self.pending: dict[str, Entry] = {}
+
+    def __call__(
+        self,
+        name: str,
+        factory: Any,
+        summary: str | None = None,
+        *,
+        requires: Iterable[str] | None = None,
+        options: type | None = None,
+        test_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Register ``factory`` under ``name`` (see :class:`Entry` for what each argument means)."""
+        given = {"requires": requires, "options": options, "test_options": test_options}
+        self.registry.check_declarations(name, self.plugin, [key for key, value in given.items() if value is not None])
+        self.registry.check_new(name, self.plugin)
+        if name in self.pending:
+            raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
+        legacy = {k: v for k, v in legacy_declarations(factory).items() if k in self.registry.accepts}
+        declared = {**legacy, **{k: v for k, v in given.items() if v is not None}}
+        self.pending[name] = Entry(
+            name,
+            factory,
+            summary or summary_of(factory),
+            self.plugin,
+            frozenset(declared.get("requires", ())),
+            declared.get("options"),
+            MappingProxyType(dict(declared.get("test_options", {}))),
+        )
+
+    def commit(self) -> None:
+        """Add every held-back entry to the registry."""
+        for entry in self.pending.values():
+            self.registry.add(entry)

@@ -4,7 +4,7 @@ Nothing here knows what a pose or a person is. The task reads the target's examp
 motion (capability :data:`~metaframe.protocols.FOOTAGE`), the model draws a frame for each pose
 (:data:`~metaframe.protocols.RENDER`), and the algorithm that trained the model says how it is
 personalized (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`, as in ``eval``). This module times
-the two stages and writes the video — under a temporary name renamed when complete, so no partial file
+the two stages and writes the MP4 — under a temporary name renamed when complete, so no partial file
 is ever under its name — then a contact sheet and a JSON summary beside it.
 """
 
@@ -39,7 +39,7 @@ class RetargetPlan:
     """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write."""
 
     steps: int
-    schedule: str = "paper"
+    schedule: str = "hold-then-decay"
     seed: int = 0
     side_by_side: bool = False
     show_progress: bool = True
@@ -50,12 +50,12 @@ def check_capabilities(model_name: str, model: TaskModel, task_name: str, sample
     if RENDER not in model.capabilities:
         raise UsageError(
             f"model {model_name!r} does not render images from poses (capability '{RENDER}'), which retarget "
-            f"needs; give a run of a model that does, e.g. pose2im"
+            f"needs; give a run of a model that declares it"
         )
     if FOOTAGE not in sampler.capabilities:
         raise UsageError(
-            f"task {task_name!r} cannot read a person from a video or photos (capability '{FOOTAGE}'), which "
-            f"retarget needs; give a run of a task that can, e.g. video-shot"
+            f"task {task_name!r} cannot read a person from footage or photos (capability '{FOOTAGE}'), which "
+            f"retarget needs; give a run of a task that declares it"
         )
 
 
@@ -78,7 +78,7 @@ def retarget(
     atomic_write(sheet, lambda tmp: Image.fromarray(contact_sheet(result.sheet)).save(tmp, format="PNG", optimize=True))
     summary = {
         **(about or {}),
-        "video": str(out),
+        "output": str(out),
         "contact_sheet": str(sheet),
         "frames": result.frames,
         "fps": round(motion.fps, 3),
@@ -157,8 +157,9 @@ class Rendered:
         }
 
     def coherence(self) -> dict[str, float | None]:
-        """Temporal coherence of the result beside the source's: MetaPix's (std over frames of each frame's
-        mean intensity) and the mean change between consecutive frames (flicker), both on 0–255."""
+        """Temporal coherence of the result beside the source's: the std over frames of each frame's
+        mean intensity (as the pose-to-image literature reports it) and the mean change between
+        consecutive frames (flicker), both on 0–255."""
         change = {k: float(np.mean(v)) if v else None for k, v in self.changes.items()}
         return {
             "temporal_std": round(float(np.std(self.means["result"])), 3),

@@ -262,7 +262,7 @@ def save_sample(session: Session, algorithm: OuterAlgorithm, rundir: RunDir, nam
         return
     try:
         task = session.sampler.eval_tasks()[0]
-    except UsageError as error:  # e.g. a dataset without held-out videos: the run itself is fine
+    except UsageError as error:  # e.g. data without held-out tasks: the run itself is fine
         say(f"no sample picture: {error}")
         return
     settings = session.config.settings

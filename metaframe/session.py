@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from metaframe.batch_contract import check_batch_keys
 from metaframe.config import Preset, RunConfig
 from metaframe.errors import UsageError
 from metaframe.plugins import Plugins
@@ -59,7 +60,7 @@ def check_requirements(algorithm: str, requires: frozenset[str], model: str, cap
     if missing:
         raise UsageError(
             f"algorithm {algorithm!r} needs the model capability {', '.join(missing)}, which model {model!r} "
-            f"does not declare; pick another algorithm (e.g. reptile or fomaml)"
+            f"does not declare; pick an algorithm that does not need it (`metaframe plugins` lists them)"
         )
 
 
@@ -80,16 +81,19 @@ def check_memory(model: TaskModel, k: int, name: str) -> None:
     if needed is not None and free is not None and needed > free:
         raise UsageError(
             f"one inner step of model {name} at K={k} needs about {needed / 2**30:.1f} GiB, more than the "
-            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k, batch or image size"
+            f"{free / 2**30:.1f} GiB this machine has free; use a smaller --k, or model or task options that "
+            "need less memory"
         )
 
 
 def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Session:
-    """Build the sampler, the (seeded) model for its ``info``, then let the sampler load its data."""
+    """Build the sampler, the (seeded) model for its ``info``, check that the model's needed batch keys are
+    what the task yields, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
     sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
+    check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)
     check_memory(model, config.settings.k, config.model)
     if load:  # without: only the model, for checks that need no data (compare's preflight)
         sampler.load()
@@ -99,10 +103,10 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
 def build_algorithm(session: Session, plugins: Plugins) -> OuterAlgorithm:
     """Build the outer algorithm after checking that the model offers what it requires."""
     config = session.config
-    factory = plugins.algorithms.get(config.algorithm).factory
+    entry = plugins.algorithms.get(config.algorithm)
     capabilities = frozenset(session.model.capabilities)
-    check_requirements(config.algorithm, frozenset(getattr(factory, "requires", ())), config.model, capabilities)
-    algorithm = factory(config.options["algorithm"], session.model, config.settings)
+    check_requirements(config.algorithm, entry.requires, config.model, capabilities)
+    algorithm = entry.factory(config.options["algorithm"], session.model, config.settings)
     check_requirements(config.algorithm, frozenset(algorithm.requires), config.model, capabilities)
     return algorithm
 

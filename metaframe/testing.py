@@ -1,7 +1,8 @@
 """Helpers for testing metaframe and third-party plugins: contract checks and a CLI runner.
 
 Plugin authors can call :func:`check_sampler`, :func:`check_model` and :func:`check_algorithm` from
-their own tests; metaframe runs them over every registered name.
+their own tests; metaframe runs them over every registered name. With :mod:`metaframe.api` it is the
+whole of metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here for them).
 """
 
 from __future__ import annotations
@@ -18,31 +19,41 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
+from metaframe.batch_contract import batch_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunSettings
 from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
-from metaframe.plugins import Plugins, use_plugins
-from metaframe.protocols import (
-    FUNCTIONAL,
-    RENDER,
-    SAMPLES,
-    OuterAlgorithm,
-    Task,
-    TaskModel,
-    TaskSampler,
-    batch_size,
-)
+from metaframe.plugins import Plugins, load_plugins, use_plugins
+from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
+from metaframe.registry import Entry, legacy_declarations
+
+__all__ = [
+    "CliResult",
+    "Plugins",
+    "check_algorithm",
+    "check_model",
+    "check_sampler",
+    "load_plugins",
+    "options_for_tests",
+    "run_cli",
+    "small_settings",
+    "use_plugins",
+]
 
 
-def options_for_tests(factory: Any) -> dict[str, Any]:
-    """The smallest options a factory advertises for tests (its ``test_options`` attribute), else none."""
-    return dict(getattr(factory, "test_options", {}))
+def options_for_tests(entry: Entry | Any) -> dict[str, Any]:
+    """The smallest options a registry entry declares for tests (``register(..., test_options=...)``),
+    else none. Given a bare factory, as before the typed registrar, its ``test_options`` attribute."""
+    if isinstance(entry, Entry):
+        return dict(entry.test_options)
+    return dict(legacy_declarations(entry).get("test_options", {}))
 
 
 def check_sampler(sampler: TaskSampler, k: int) -> None:
-    """Determinism, K support examples, a non-empty query set, repeatable evaluation tasks."""
+    """Determinism, K support examples, a non-empty query set, repeatable evaluation tasks, and batches
+    that match the declared :attr:`~metaframe.protocols.TaskSampler.batch_keys`."""
     first = sampler.sample(torch.Generator().manual_seed(3))
     again = sampler.sample(torch.Generator().manual_seed(3))
     assert isinstance(first, Task)
@@ -54,10 +65,17 @@ def check_sampler(sampler: TaskSampler, k: int) -> None:
     assert evals, "no evaluation tasks"
     assert [t.name for t in evals] == [t.name for t in evals_again], "evaluation tasks change between calls"
     assert all(batch_size(t.support) == k for t in evals)
+    if sampler.batch_keys is not None:
+        for where, batch in {"support": first.support, "query": first.query, "eval support": evals[0].support}.items():
+            errors = batch_errors(sampler.batch_keys, batch)
+            assert not errors, f"{where} batch breaks the declared batch_keys: {'; '.join(errors)}"
 
 
 def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
-    """Adaptation changes the weights and gives finite losses; scores, losses and capabilities work."""
+    """The task holds the batch keys the model needs; adaptation changes the weights and gives finite
+    losses; scores, losses and capabilities work."""
+    missing = sorted(set(model.needs_keys or ()) - set(task.support))
+    assert not missing, f"the model needs batch keys {missing} that the task's support lacks"
     before = snapshot(model.networks)
     history = adapt(model, task.support, steps)
     assert len(history) == steps and all(math.isfinite(v) for log in history for v in log.values())
@@ -66,6 +84,8 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
     scores = model.score(task.query)
     assert scores and all(math.isfinite(v) for v in scores.values())
     assert set(scores) <= set(model.metric_goals) or not model.metric_goals
+    for prefix in getattr(model, "metric_scopes", {}):  # eval shortens these prefixes in its table
+        assert prefix.endswith("_") and any(m.startswith(prefix) for m in scores), f"scope {prefix!r} scores nothing"
     losses = model.losses(task.query)
     assert set(losses) <= set(model.networks), "losses are keyed by network name"
     if FUNCTIONAL in model.capabilities:

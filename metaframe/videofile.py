@@ -1,4 +1,4 @@
-"""Writing an MP4 video with PyAV, frame batch by frame batch.
+"""Writing an MP4 with PyAV, frame batch by frame batch.
 
 The file is written under a temporary name beside its destination and renamed over it when complete
 (:func:`metaframe.checkpoint.atomic_write`), so nothing half-written is ever under the final name.
@@ -24,7 +24,7 @@ def check_video_output(path: Path, flag: str = "--out") -> None:
     """Refuse, before any work, an output that cannot be written: not ``.mp4``, a folder, a folder that
     cannot be made or written."""
     if path.suffix.lower() != ".mp4":
-        raise UsageError(f"{flag} {path}: the video is written as MP4; give a name ending in .mp4")
+        raise UsageError(f"{flag} {path}: the output is written as MP4; give a name ending in .mp4")
     if path.is_dir():
         raise UsageError(f"{flag} {path} is a folder; give a file name, e.g. {path / 'retarget.mp4'}")
     parent = next(p for p in path.absolute().parents if p.exists())

@@ -8,13 +8,13 @@ import tempfile
 import pytest
 
 from metaframe.plugins import Plugins, load_plugins, use_plugins
-from tests.plugins import quadratic
+from tests.plugins import keyed, quadratic
 
 
 @pytest.fixture
 def plugins() -> Plugins:
-    """The installed plugins plus the quadratic fixture plugin, loaded afresh and made active."""
-    loaded = load_plugins(extra=[("quadratic", quadratic)])
+    """The installed plugins plus the quadratic and keyed fixture plugins, loaded afresh and made active."""
+    loaded = load_plugins(extra=[("quadratic", quadratic), ("keyed", keyed)])
     with use_plugins(loaded):
         yield loaded
 

@@ -72,6 +72,7 @@ CASES: dict[str, list[str]] = {
     "seed beyond 64 bits": [*RUN, "--seed", str(2**70)],
     "negative seed": [*RUN, "--set", "seed=-1"],
     "K that cannot fit": [*RUN, "--k", "100000000000"],
+    "model needs a key the task lacks": ["run", "reptile", "--model", "depth-regressor", *SINE[2:], "--out", "new"],
     "image that cannot fit": [
         *RUN[:2],
         "--model",
@@ -92,6 +93,8 @@ CASES: dict[str, list[str]] = {
     "init missing": [*RUN, "--init", "nothing.safetensors"],
     "init not safetensors": [*RUN, "--init", "garbage.toml"],
     "eval json is a folder": ["eval", "--init", "good", "--json", "mine"],
+    "compare json is a folder": ["compare", "reptile", *SINE, "--out", "new", "--json", "mine"],
+    "compare without a model": ["compare", "reptile", "--task", "sine", "--out", "new"],
     "eval init missing": ["eval", "--init", "runs/does-not-exist", "--init", "random"],
     # devices
     "device meta": [*RUN, "--device", "meta"],

@@ -1,5 +1,12 @@
+import inspect
 import json
+import typing
+from collections.abc import Callable
+from typing import Any
 
+from typer.models import OptionInfo
+
+from metaframe.cli import core_app
 from metaframe.testing import run_cli
 
 SMALL = ["--meta-iterations", "3", "--k", "4", "--t", "2", "--device", "cpu", "--quiet"]
@@ -94,6 +101,46 @@ def test_every_command_explains_its_options():
     for option in ("--model", "--task", "--preset", "--config", "--set", "--meta-iterations", "--meta-batch", "--k",
                    "--t", "--init", "--out", "--seed", "--device", "--resume"):  # fmt: skip
         assert option in text, option
+
+
+TRAINING_COMMANDS = ("run", "compare", "eval")
+# Same flag, different meaning, so declared apart on purpose (flag: the commands left out of the comparison):
+# --out is a run folder for run and a folder of run folders for compare; --resume continues one run or a
+# whole comparison; eval's --init is repeatable and also names inits that are no file (random, references).
+DECLARED_APART = {"--out": {"run", "compare"}, "--resume": {"run", "compare"}, "--init": {"eval"}}
+
+
+def declarations(command: Callable[..., None]) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Each option of ``command`` by its first flag: its type and everything its declaration says
+    (help, flags, bounds, metavar ...), whether written inline or through a shared alias."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    found = {}
+    for name, parameter in inspect.signature(command).parameters.items():
+        metadata = getattr(hints[name], "__metadata__", ())
+        info = next((item for item in metadata if isinstance(item, OptionInfo)), parameter.default)
+        if isinstance(info, OptionInfo):  # inside Annotated, typer takes the first flag in the place of a default
+            flag = next(d for d in (info.default, *info.param_decls) if isinstance(d, str) and d.startswith("--"))
+            hint = typing.get_args(hints[name])[0] if metadata else hints[name]
+            found[flag] = (hint, {k: v for k, v in vars(info).items() if k != "default" or metadata})
+    return found
+
+
+def test_shared_options_are_declared_once_and_read_alike_in_every_command():
+    callbacks = {command.name: command.callback for command in core_app().registered_commands}
+    options = {name: declarations(callbacks[name]) for name in TRAINING_COMMANDS}
+    for flag in ("--model", "--task", "--k", "--t", "--seed", "--config", "--set", "--device"):
+        assert all(flag in options[name] for name in TRAINING_COMMANDS), flag
+    compared = 0
+    for flag in sorted(set().union(*options.values())):
+        apart = DECLARED_APART.get(flag, set())
+        seen = {name: own[flag] for name, own in options.items() if flag in own and name not in apart}
+        if len(seen) < 2:
+            continue
+        first = next(iter(seen.values()))
+        assert all(other == first for other in seen.values()), f"{flag} is declared differently in {', '.join(seen)}"
+        assert first[1]["help"], f"{flag} has no help"
+        compared += 1
+    assert compared == 14  # the eight above, --preset (run, eval), --meta-*, --init, --quiet (run, compare), --json
 
 
 def test_compare_trains_each_algorithm_and_evaluates_all(plugins, tmp_path):

@@ -1,35 +1,39 @@
 """Contract tests over every registered algorithm, model and task: new plugins get them for free.
 
-A factory may carry ``test_options`` (its smallest configuration); models are paired with every
-registered task whose ``info`` they accept.
+Each entry may declare ``test_options`` (its smallest configuration) when it is registered; models are
+paired with every registered task whose ``info`` they accept and whose batch keys they can read.
 """
 
 import pytest
 import torch
 
+from metaframe.batch_contract import check_batch_keys
+from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.session import check_requirements
 from metaframe.testing import check_algorithm, check_model, check_sampler, options_for_tests, small_settings
-from tests.plugins import quadratic
+from tests.plugins import keyed, quadratic
 
-PLUGINS = load_plugins(extra=[("quadratic", quadratic)])
+PLUGINS = load_plugins(extra=[("quadratic", quadratic), ("keyed", keyed)])
 K = 2
 
 
 def sampler(name):
-    factory = PLUGINS.tasks.get(name).factory
-    return factory(options_for_tests(factory), k=K)
+    entry = PLUGINS.tasks.get(name)
+    return entry.factory(options_for_tests(entry), k=K)
 
 
 def model_for(model_name, task_name):
     """A model built for a task, or None when the model refuses that task's info."""
-    factory = PLUGINS.models.get(model_name).factory
+    entry, task = PLUGINS.models.get(model_name), sampler(task_name)
     try:
         torch.manual_seed(0)
-        return factory(options_for_tests(factory), sampler(task_name).info)
+        model = entry.factory(options_for_tests(entry), task.info)
+        check_batch_keys(task_name, task.batch_keys, model_name, model.needs_keys)
     except UsageError:
         return None
+    return model
 
 
 PAIRS = [(m, t) for m in PLUGINS.models.names() for t in PLUGINS.tasks.names() if model_for(m, t) is not None]
@@ -54,13 +58,23 @@ def test_model_contract(model_name, task_name):
 @pytest.mark.parametrize("model_name, task_name", PAIRS)
 def test_algorithm_contract(algorithm_name, model_name, task_name):
     model = model_for(model_name, task_name)
-    factory = PLUGINS.algorithms.get(algorithm_name).factory
-    requires = frozenset(getattr(factory, "requires", ()))
-    if not requires <= model.capabilities:
+    entry = PLUGINS.algorithms.get(algorithm_name)
+    if not entry.requires <= model.capabilities:
         with pytest.raises(UsageError, match=f"algorithm '{algorithm_name}'.*model '{model_name}'"):
-            check_requirements(algorithm_name, requires, model_name, model.capabilities)
+            check_requirements(algorithm_name, entry.requires, model_name, model.capabilities)
         return
-    algorithm = factory(options_for_tests(factory), model, small_settings(k=K))
+    algorithm = entry.factory(options_for_tests(entry), model, small_settings(k=K))
     tasks_sampler = sampler(task_name)
     generator = torch.Generator().manual_seed(1)
     check_algorithm(algorithm, model, [tasks_sampler.sample(generator) for _ in range(2)])
+
+
+ENTRIES = [(kind, entry) for kind in ("algorithm", "model", "task") for entry in getattr(PLUGINS, f"{kind}s")]
+
+
+@pytest.mark.parametrize("kind, entry", ENTRIES, ids=[f"{kind}-{entry.name}" for kind, entry in ENTRIES])
+def test_declared_test_options_are_options_of_the_declared_table(kind, entry):
+    if entry.options is None:
+        assert not entry.test_options, f"{entry.name} declares test_options without its options dataclass"
+        return
+    parse_options(entry.options, dict(entry.test_options), kind)  # a stale key or value raises UsageError

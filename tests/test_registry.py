@@ -1,35 +1,42 @@
 import pytest
 
+from metaframe import hookimpl
 from metaframe.errors import PluginError, UsageError
-from metaframe.registry import Registry
+from metaframe.plugins import load_plugins
+from metaframe.registry import Entry, Registrar, Registry
+from metaframe.testing import options_for_tests
+
+
+def entry(name: str, plugin: str = "p", factory: object = object, summary: str = "") -> Entry:
+    return Entry(name, factory, summary, plugin)
 
 
 def test_unknown_name_suggests_the_closest():
     registry = Registry("algorithm")
     for name in ("reptile", "fomaml", "maml"):
-        registry.add(name, object, "summary", "builtin")
+        registry.add(entry(name, "builtin"))
     with pytest.raises(UsageError, match=r"unknown algorithm 'reptil'; did you mean reptile\?"):
         registry.get("reptil")
 
 
 def test_unknown_name_without_close_match_lists_known():
     registry = Registry("task")
-    registry.add("sine", object, "", "toy")
+    registry.add(entry("sine", "toy"))
     with pytest.raises(UsageError, match="known: sine"):
         registry.get("zzzzzz")
 
 
 def test_duplicate_names_both_plugins():
     registry = Registry("model")
-    registry.add("mlp", object, "", "first")
+    registry.add(entry("mlp", "first"))
     with pytest.raises(PluginError, match="'mlp' is registered by both plugin 'first' and 'second'"):
-        registry.add("mlp", object, "", "second")
+        registry.add(entry("mlp", "second"))
 
 
 @pytest.mark.parametrize("name", ["Upper", "with space", "-lead", "trail-", ""])
 def test_malformed_names_are_refused(name):
     with pytest.raises(PluginError, match="names are lower-case"):
-        Registry("task").add(name, object, "", "p")
+        Registry("task").add(entry(name))
 
 
 def test_summary_defaults_to_first_docstring_line():
@@ -38,6 +45,56 @@ def test_summary_defaults_to_first_docstring_line():
 
         More."""
 
-    registry = Registry("model")
-    registry.add("m", factory, None, "p")
-    assert registry.get("m").summary == "First line."
+    registrar = Registrar(Registry("model"), "p")
+    registrar("m", factory)
+    registrar.commit()
+    assert registrar.registry.get("m").summary == "First line."
+
+
+def test_the_registrar_makes_a_frozen_entry_of_its_keyword_declarations():
+    class Options:
+        pass
+
+    registrar = Registrar(Registry("algorithm", ("requires", "options", "test_options")), "p")
+    registrar("a", object, "An algorithm.", requires=["functional"], options=Options, test_options={"lr": 1})
+    assert "a" not in registrar.registry, "nothing is registered before the hook has finished"
+    registrar.commit()
+    made = registrar.registry.get("a")
+    assert (made.summary, made.requires, made.options) == ("An algorithm.", frozenset({"functional"}), Options)
+    assert options_for_tests(made) == {"lr": 1}
+    with pytest.raises(TypeError):
+        made.test_options["lr"] = 2  # read-only: the entry is the plugin's declaration, not a scratch pad
+
+
+def test_a_declaration_a_kind_does_not_take_fails_the_registration():
+    registrar = Registrar(Registry("model", ("options", "test_options")), "p")
+    with pytest.raises(PluginError, match="registers model 'm' with requires: a model takes options, test_options"):
+        registrar("m", object, requires=["functional"])
+
+
+def test_a_name_registered_twice_by_one_plugin_fails_it():
+    registrar = Registrar(Registry("task"), "p")
+    registrar("t", object)
+    with pytest.raises(PluginError, match="registers task 't' twice"):
+        registrar("t", object)
+
+
+def test_the_old_call_with_attributes_on_the_factory_still_works():
+    """A plugin written before the typed registrar: summary positional, declarations stuck on the function."""
+
+    def build(options, model, settings):
+        """Old style."""
+
+    build.requires = frozenset({"functional"})
+    build.test_options = {"epsilon": 0.5}
+
+    class OldStyle:
+        @hookimpl
+        def register_algorithms(self, register):
+            register("old-style", build, "An algorithm registered the old way.")
+
+    plugins = load_plugins(entry_points=[], extra=[("old", OldStyle())])
+    assert plugins.info("old").status == "ok", plugins.info("old").error
+    old = plugins.algorithms.get("old-style")
+    assert old.summary == "An algorithm registered the old way." and old.requires == {"functional"}
+    assert options_for_tests(old) == options_for_tests(build) == {"epsilon": 0.5}

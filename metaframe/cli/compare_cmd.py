@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
 
 from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, SET_HELP, announce, resolve
+from metaframe.cli.options import (
+    LISTED,
+    ConfigOption,
+    DeviceOption,
+    InitOption,
+    JsonOption,
+    KOption,
+    MetaBatchOption,
+    MetaIterationsOption,
+    ModelOption,
+    QuietOption,
+    SeedOption,
+    SetOption,
+    TaskOption,
+    TOption,
+    announce,
+    check_json_out,
+    resolve,
+)
 from metaframe.cli.run_cmd import default_out
 from metaframe.config import RunConfig, differences
 from metaframe.errors import UsageError
@@ -40,33 +59,38 @@ def check_all(plugins: Plugins, configs: list[RunConfig], out: Path, resume: boo
 
 
 def compare(
-    algorithms: list[str] = typer.Argument(..., help="Outer algorithms to compare, e.g. reptile fomaml maml pretrain."),
-    model: str = typer.Option(..., "--model", "-m", help="Task model, the same for every algorithm."),
-    task: str = typer.Option(..., "--task", help="Task family, the same for every algorithm."),
-    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
-    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
-    meta_iterations: int = typer.Option(None, "--meta-iterations", min=1, help="Outer steps, for every algorithm."),
-    meta_batch: int = typer.Option(None, "--meta-batch", min=1, help="Tasks per outer step, for every algorithm."),
-    k: int = typer.Option(None, "--k", min=1, help="Support examples per task (training and evaluation)."),
-    t: int = typer.Option(None, "--t", min=1, help="Inner iterations per task (training and evaluation)."),
-    init: Path = typer.Option(None, "--init", help="Start every algorithm from these weights (run folder or file)."),
-    out: Path = typer.Option(
-        None, "--out", help="Folder for one run folder per algorithm (default: runs/compare-...)."
-    ),
-    seed: int = typer.Option(None, "--seed", help="Seed shared by every run."),
-    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    no_random: bool = typer.Option(
-        False, "--no-random", metavar="", help="Leave out the row of a randomly initialized model."
-    ),
-    json_out: Path = typer.Option(None, "--json", help="Also write the evaluation results to this JSON file."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
-    resume: bool = typer.Option(
-        False,
-        "--resume",
-        metavar="",
-        help="Continue the comparison in --out: finished runs are kept, the others resume or start; give the "
-        "same algorithms and options as the first time.",
-    ),
+    algorithms: Annotated[
+        list[str], typer.Argument(help=f"Outer algorithms to compare, by registered name ({LISTED}).")
+    ],
+    model: ModelOption = None,
+    task: TaskOption = None,
+    config: ConfigOption = None,
+    assignments: SetOption = None,
+    meta_iterations: MetaIterationsOption = None,
+    meta_batch: MetaBatchOption = None,
+    k: KOption = None,
+    t: TOption = None,
+    init: InitOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for one run folder per algorithm (default: runs/compare-MODEL-TASK-TIME)."),
+    ] = None,
+    seed: SeedOption = None,
+    device: DeviceOption = None,
+    no_random: Annotated[
+        bool, typer.Option("--no-random", metavar="", help="Leave out the row of a randomly initialized model.")
+    ] = False,
+    json_out: JsonOption = None,
+    quiet: QuietOption = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            metavar="",
+            help="Continue the comparison in --out: finished runs are kept, the others resume or start; give "
+            "the same algorithms and options as the first time.",
+        ),
+    ] = False,
 ) -> None:
     """Meta-train MODEL on TASK with each ALGORITHM on the same budget (meta-iterations × meta-batch × T
     inner iterations, same seed), then personalize each result on the held-out tasks and print one table.
@@ -75,8 +99,11 @@ def compare(
     Interrupted? Run the same command with --resume."""
     if len(set(algorithms)) != len(algorithms):
         raise UsageError("each algorithm may be named once")
+    if model is None or task is None:
+        raise UsageError("give --model and --task, the same for every algorithm (`metaframe plugins` lists them)")
+    check_json_out(json_out)
     plugins = get_plugins()
-    explicit = {
+    explicit: dict[str, Any] = {
         "meta_iterations": meta_iterations,
         "meta_batch": meta_batch,
         "k": k,

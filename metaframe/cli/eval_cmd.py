@@ -5,14 +5,28 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from metaframe.checkpoint import load_into, weights_metadata, write_json
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
+from metaframe.cli.options import (
+    ConfigOption,
+    DeviceOption,
+    JsonOption,
+    KOption,
+    ModelOption,
+    PresetOption,
+    SeedOption,
+    SetOption,
+    TaskOption,
+    TOption,
+    announce,
+    check_json_out,
+    resolve,
+)
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluate import Personalize, mean_scores, personalize_and_score, score_reference
@@ -81,8 +95,17 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
             session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
         )
     session.sampler.close()
-    goals = dict(session.model.metric_goals)
-    return {"init": init, "k": settings.k, "t": settings.t, "metrics": mean_scores(rows), "goals": goals, "tasks": rows}
+    # optional on a model (not yet declared on TaskModel): metrics scored on a part of each example, by prefix
+    scopes = dict(getattr(session.model, "metric_scopes", {}))
+    return {
+        "init": init,
+        "k": settings.k,
+        "t": settings.t,
+        "metrics": mean_scores(rows),
+        "goals": dict(session.model.metric_goals),
+        "scopes": scopes,
+        "tasks": rows,
+    }
 
 
 def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_tensors: State) -> Personalize:
@@ -110,25 +133,31 @@ def short_init(init: str) -> str:
     return path.name if path.is_file() else "/".join(path.parts[-2:])
 
 
-def show(rows: list[dict[str, Any]]) -> None:
-    """The results as a table, one row per init, arrows saying which way is better.
+def header(metric: str, scopes: dict[str, str]) -> str:
+    """A metric's column header: a scope prefix the model names shrinks to its initial (``p.ssim`` for
+    ``person_ssim``), so that the table fits an 80-column terminal."""
+    scope = next((prefix for prefix in scopes if metric.startswith(prefix)), None)
+    return metric if scope is None else f"{scope[0]}.{metric.removeprefix(scope)}"
 
-    Each metric is one column with a short header (``p.ssim`` for ``person_ssim``), so that the table
-    fits an 80-column terminal; the legend under it spells them out.
-    """
+
+def show(rows: list[dict[str, Any]]) -> None:
+    """The results as a table, one row per init, arrows saying which way is better; the legend under it
+    says what the shortened headers mean and which metrics only the JSON holds."""
     table = Table(title=f"personalization on held-out tasks (K={rows[0]['k']}, T={rows[0]['t']})")
     goals = rows[0]["goals"]
     metrics = [m for m in rows[0]["metrics"] if goals.get(m) != "info"] or list(rows[0]["metrics"])
+    scopes = rows[0].get("scopes", {})
     arrows = {"min": "↓", "max": "↑"}
     table.add_column("init", overflow="fold")
     for metric in metrics:
-        table.add_column(metric.replace("person_", "p.") + arrows.get(goals.get(metric, ""), ""), justify="right")
+        table.add_column(header(metric, scopes) + arrows.get(goals.get(metric, ""), ""), justify="right")
     for row in rows:
         table.add_row(short_init(row["init"]), *(f"{row['metrics'][m]:.4g}" for m in metrics))
     console.print(table)
     legend = ["↑ higher is better, ↓ lower is better"]
-    if any(m.startswith("person_") for m in metrics):
-        legend.append("p.: inside the person's box (query keypoints + 10 %)")
+    for prefix, meaning in scopes.items():
+        if any(metric.startswith(prefix) for metric in metrics):
+            legend.append(f"{prefix[0]}.: {meaning}")
     hidden = [m for m in rows[0]["metrics"] if m not in metrics]
     if hidden:
         legend.append(f"also in --json: {', '.join(hidden)}")
@@ -137,28 +166,31 @@ def show(rows: list[dict[str, Any]]) -> None:
 
 
 def evaluate_command(
-    inits: list[str] = typer.Option(
-        ...,
-        "--init",
-        help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns nothing: "
-        "'copy-nearest' (the support frame of nearest pose) or 'mean-support' (the mean support frame). "
-        "Repeatable: one row each.",
-    ),
-    model: str = typer.Option(None, "--model", "-m", help="Task model (default: the first run folder's)."),
-    task: str = typer.Option(None, "--task", help="Task family (default: the first run folder's)."),
-    k: int = typer.Option(None, "--k", min=1, help="Support examples per held-out task (default: the run's K)."),
-    t: int = typer.Option(None, "--t", min=1, help="Personalization iterations (default: the run's T)."),
-    seed: int = typer.Option(None, "--seed", help="Seed of the random init and of personalization."),
-    preset: str = typer.Option(None, "--preset", help=PRESET_HELP),
-    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
-    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
-    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+    inits: Annotated[
+        list[str],
+        typer.Option(
+            "--init",
+            help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
+            "nothing, for models with the 'images' capability: 'copy-nearest' (the support image whose pose "
+            "is nearest) or 'mean-support' (the mean support image). Repeatable: one row each.",
+        ),
+    ],
+    model: ModelOption = None,
+    task: TaskOption = None,
+    k: KOption = None,
+    t: TOption = None,
+    seed: SeedOption = None,
+    preset: PresetOption = None,
+    config: ConfigOption = None,
+    assignments: SetOption = None,
+    device: DeviceOption = None,
+    json_out: JsonOption = None,
 ) -> None:
     """Personalize each --init on every held-out task from K support examples for T iterations, then
-    score the task's query set; prints one row per init (metrics averaged per task, then over tasks)."""
-    if json_out is not None and json_out.is_dir():
-        raise UsageError(f"--json {json_out} is a folder; give a file name, e.g. {json_out / 'eval.json'}")
+    score the task's query set; prints one row per init (metrics averaged per task, then over tasks).
+
+    The first --init that is a run folder gives the defaults: its model, task, K, T, seed and options."""
+    check_json_out(json_out)
     base = next((c for c in map(run_config_of, inits) if c is not None), None)
     model = model or (base.model if base else None)
     task = task or (base.task if base else None)

@@ -1,17 +1,29 @@
-"""Option resolution shared by commands: preset, config file, ``--set``, then explicit options."""
+"""The options ``run``, ``compare`` and ``eval`` share, declared once (so that their ``--help`` cannot
+drift apart), and how they resolve into a run configuration: preset, config file, ``--set``, then
+explicit options.
+
+Each ``*Option`` is a typed ``Annotated`` alias: a command writes ``k: KOption = None`` (leaving out the
+default would make typer require the option).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.markup import escape
 
-from metaframe.config import RunConfig, assignments_to_layer, build_run_config, read_toml
+from metaframe.config import RunConfig, RunSettings, assignments_to_layer, build_run_config, read_toml
+from metaframe.errors import UsageError
 from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.protocols import TaskModel
 from metaframe.session import check_preset, find_preset
+
+# where a command reads a run folder, the run's own settings are the defaults
+FROM_RUN = "the run's (run --resume, eval --init RUN_DIR)"
+LISTED = "`metaframe plugins` lists them"
 
 SET_HELP = (
     "Override one setting: KEY=VALUE for engine settings (k, t, seed, checkpoint_every, sample_every, "
@@ -22,11 +34,83 @@ CONFIG_HELP = (
     "A TOML file: engine settings at top level or in a run table; plugin options in algorithm, model "
     "and task tables (see docs/reference/configuration.md)."
 )
-DEVICE_HELP = "auto (CUDA when present), cpu, cuda or cuda:N."
+DEVICE_HELP = "Where to compute: auto (CUDA when present), cpu, cuda or cuda:N."
 PRESET_HELP = (
     "A named configuration (see `metaframe plugins`). Default: the preset registered for this "
     "algorithm, model and task, if any."
 )
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", metavar="NAME", help=f"Task model, by registered name ({LISTED})."),
+]
+TaskOption = Annotated[
+    str | None,
+    typer.Option("--task", metavar="NAME", help=f"Task family, by registered name ({LISTED})."),
+]
+KOption = Annotated[
+    int | None,
+    typer.Option(
+        "--k",
+        min=1,
+        help="Support examples per task (K), in meta-training and on held-out tasks. "
+        f"Default: {FROM_RUN}, else the preset's, else {RunSettings.k}.",
+    ),
+]
+TOption = Annotated[
+    int | None,
+    typer.Option(
+        "--t",
+        min=1,
+        help="Inner (personalization) iterations per task (T), in meta-training and on held-out tasks. "
+        f"Default: {FROM_RUN}, else the preset's, else {RunSettings.t}.",
+    ),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Seeds task sampling, initialization and personalization: equal seeds give equal results "
+        f"on the CPU. Default: {FROM_RUN}, else the preset's, else {RunSettings.seed}.",
+    ),
+]
+MetaIterationsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--meta-iterations",
+        min=1,
+        help=f"Outer steps (meta-iterations). Default: the preset's, else {RunSettings.meta_iterations}; "
+        "with run --resume, the run's (a larger number extends it).",
+    ),
+]
+MetaBatchOption = Annotated[
+    int | None,
+    typer.Option(
+        "--meta-batch",
+        min=1,
+        help="Tasks per outer step (the meta-batch); the algorithm combines what it learns from each. "
+        f"Default: the preset's, else {RunSettings.meta_batch}.",
+    ),
+]
+InitOption = Annotated[
+    Path | None,
+    typer.Option("--init", help="Start meta-training from these weights: a run folder or a .safetensors file."),
+]
+PresetOption = Annotated[str | None, typer.Option("--preset", metavar="NAME", help=PRESET_HELP)]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP, dir_okay=False)]
+SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
+DeviceOption = Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)]
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="Also write the results (one row per init, with each task's scores) to this file."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bars.")]
+
+
+def check_json_out(path: Path | None) -> None:
+    """Refuse, before any work, a ``--json`` path that is a folder."""
+    if path is not None and path.is_dir():
+        raise UsageError(f"--json {path} is a folder; give a file name, e.g. {path / 'results.json'}")
 
 
 def file_layer(path: Path | None) -> dict[str, Any]:
@@ -44,7 +128,7 @@ def resolve(
     task: str,
     preset: str | None,
     config_file: Path | None,
-    assignments: list[str],
+    assignments: list[str] | None,
     explicit: dict[str, Any],
     inherited: dict[str, Any] | None = None,
 ) -> RunConfig:
@@ -61,7 +145,7 @@ def resolve(
     layers = [
         inherited or {},
         file_layer(config_file),
-        assignments_to_layer(assignments),
+        assignments_to_layer(assignments or []),
         {k: v for k, v in explicit.items() if v is not None},
     ]
     return build_run_config(algorithm, model, task, layers, preset, chosen)

@@ -1,4 +1,4 @@
-"""``metaframe retarget``: a video of the target person performing the source's motion.
+"""``metaframe retarget``: an MP4 of the target person performing the source's motion.
 
 The command rebuilds a trained run's model, task and personalization rule as ``eval`` does, checks that
 the model renders frames for poses and that the task reads footage, then hands over to
@@ -17,7 +17,7 @@ import typer
 
 from metaframe.checkpoint import load_into
 from metaframe.cli.eval_cmd import personalization_rule
-from metaframe.cli.options import DEVICE_HELP
+from metaframe.cli.options import DeviceOption, QuietOption, SeedOption
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.output import emit, say
@@ -28,14 +28,14 @@ from metaframe.rundir import RunDir
 from metaframe.session import build_session
 from metaframe.videofile import check_video_output
 
-FOOTAGE_KINDS = "a video file, a folder of frames, one image, a prepared dataset folder, or synthetic:DANCER"
+FOOTAGE_KINDS = "footage the run's task reads (e.g. a clip file, a folder of frames, one image; see the task's docs)"
 TARGET_HELP = f"The person to show: {FOOTAGE_KINDS} (one image: K = 1)."
 SOURCE_HELP = f"The motion to perform: {FOOTAGE_KINDS}. One output frame per source frame, at its frame rate."
 OUT_HELP = (
     "The MP4 to write (default retarget-TARGET-SOURCE.mp4); its summary (.json) and contact sheet (.png) "
     "go beside it. An existing file is replaced only when the new one is complete."
 )
-KEYPOINTS_HELP = "A folder of OpenPose JSON files (COCO-18, BODY_25, BODY_25B), one per frame, instead of MediaPipe."
+KEYPOINTS_HELP = "A folder of keypoint files another tool wrote (one per frame), used instead of estimating the poses."
 K_HELP = "Target frames to personalize on (default: the run's K, or all the target has if fewer)."
 PERSON_HELP = "Who to follow when several people are in view: 'largest' or N (0 = the leftmost)."
 
@@ -57,15 +57,15 @@ def retarget_command(
     source_keypoints: Path = typer.Option(None, "--source-keypoints", help=KEYPOINTS_HELP),
     target_person: str = typer.Option("largest", "--target-person", help=PERSON_HELP),
     source_person: str = typer.Option("largest", "--source-person", help=PERSON_HELP),
-    seed: int = typer.Option(None, "--seed", help="Seed of personalization (default: the run's)."),
-    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
+    seed: SeedOption = None,
+    device: DeviceOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Personalize a trained run's model to the --target person from K frames (or one photo) for T
     iterations, with the rule of the algorithm that trained it, then render every frame of the --source's
     motion as that person into an MP4 at the source's frame rate. The source's skeleton is smoothed over
     time and carried into the target's frame (height and ankles) first. A JSON summary is printed and saved
-    beside the video, with a contact sheet (source | pose | result) to check by eye."""
+    beside the MP4, with a contact sheet (source | pose | result) to check by eye."""
     goal = Footage(target, target_keypoints, target_person)
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from metaframe.cli.options import CONFIG_HELP, DEVICE_HELP, PRESET_HELP, SET_HELP, announce, resolve
+from metaframe.cli.options import (
+    LISTED,
+    ConfigOption,
+    DeviceOption,
+    InitOption,
+    KOption,
+    MetaBatchOption,
+    MetaIterationsOption,
+    ModelOption,
+    PresetOption,
+    QuietOption,
+    SeedOption,
+    SetOption,
+    TaskOption,
+    TOption,
+    announce,
+    resolve,
+)
 from metaframe.config import differences
 from metaframe.errors import UsageError
 from metaframe.output import console
@@ -34,7 +51,7 @@ def check_unchanged(
     task: str | None,
     preset: str | None,
     config_file: Path | None,
-    assignments: list[str],
+    assignments: list[str] | None,
     explicit: dict[str, Any],
     init: Path | None,
 ) -> None:
@@ -63,36 +80,42 @@ def check_unchanged(
 
 
 def run(
-    algorithm: str = typer.Argument(..., help="Outer algorithm: reptile, fomaml, maml, pretrain or a plugin's."),
-    model: str = typer.Option(None, "--model", "-m", help="Task model to meta-train, e.g. pose2im or mlp."),
-    task: str = typer.Option(None, "--task", help="Task family to sample from, e.g. video-shot or sine."),
-    preset: str = typer.Option(None, "--preset", help=PRESET_HELP),
-    config: Path = typer.Option(None, "--config", help=CONFIG_HELP, dir_okay=False),
-    assignments: list[str] = typer.Option([], "--set", help=SET_HELP),
-    meta_iterations: int = typer.Option(None, "--meta-iterations", min=1, help="Number of outer steps."),
-    meta_batch: int = typer.Option(None, "--meta-batch", min=1, help="Tasks per outer step (Reptile averages them)."),
-    k: int = typer.Option(None, "--k", min=1, help="Support examples per task (the paper's K)."),
-    t: int = typer.Option(None, "--t", min=1, help="Inner (personalization) iterations per task (the paper's T)."),
-    init: Path = typer.Option(None, "--init", help="Start from these weights: a run folder or a .safetensors file."),
-    out: Path = typer.Option(None, "--out", help="Run folder to write (default: runs/ALGORITHM-MODEL-TASK-TIME)."),
-    seed: int = typer.Option(None, "--seed", help="Seed of task sampling and initialization (default 0)."),
-    device: str = typer.Option(None, "--device", help=DEVICE_HELP),
-    resume: bool = typer.Option(
-        False,
-        "--resume",
-        metavar="",
-        help="Continue the run in --out from its last checkpoint, as it was configured (only --meta-iterations, "
-        "to extend it, and --device may change).",
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar."),
+    algorithm: Annotated[str, typer.Argument(help=f"Outer algorithm, by registered name ({LISTED}).")],
+    model: ModelOption = None,
+    task: TaskOption = None,
+    preset: PresetOption = None,
+    config: ConfigOption = None,
+    assignments: SetOption = None,
+    meta_iterations: MetaIterationsOption = None,
+    meta_batch: MetaBatchOption = None,
+    k: KOption = None,
+    t: TOption = None,
+    init: InitOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder to write (default: runs/ALGORITHM-MODEL-TASK-TIME).")
+    ] = None,
+    seed: SeedOption = None,
+    device: DeviceOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            metavar="",
+            help="Continue the run in --out from its last checkpoint, as it was configured (only "
+            "--meta-iterations, to extend it, and --device may change).",
+        ),
+    ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Meta-train MODEL on TASK with ALGORITHM and write the run folder.
 
     The folder holds model.safetensors (meta-learned weights), run.json (configuration and provenance),
     metrics.jsonl, resume.pt and, for models that draw, samples/*.png.
+
+    With --resume, every setting (model and task included) is the run's own.
     """
     plugins = get_plugins()
-    explicit = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
+    explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
     if resume:
         if out is None:
             raise UsageError("--resume needs --out RUN_DIR, the folder of the run to continue")

@@ -7,8 +7,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import nn
 
-from metaframe.errors import UsageError
-from metaframe.protocols import TaskModel
+from metaframe.api import TaskModel, UsageError
 
 
 def chosen_networks(model: TaskModel, wanted: Sequence[str], algorithm: str) -> tuple[str, ...]:

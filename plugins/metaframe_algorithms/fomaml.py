@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from metaframe.config import RunSettings
-from metaframe.loop import adapt
-from metaframe.params import restore, snapshot
-from metaframe.protocols import OuterAlgorithm, Task, TaskModel
+from metaframe.api import OuterAlgorithm, RunSettings, Task, TaskModel, adapt, restore, snapshot
 from metaframe_algorithms.common import chosen_networks, mean_logs, outer_optimizer
 
 

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from metaframe.config import RunSettings
-from metaframe.errors import UsageError
-from metaframe.loop import inner_lr_factor
-from metaframe.params import DifferentiableAdam, DifferentiableSGD, named_parameters
-from metaframe.protocols import FUNCTIONAL, Batch, OuterAlgorithm, Task, TaskModel
+from metaframe.api import (
+    FUNCTIONAL,
+    Batch,
+    DifferentiableAdam,
+    DifferentiableSGD,
+    OuterAlgorithm,
+    RunSettings,
+    Task,
+    TaskModel,
+    UsageError,
+    inner_lr_factor,
+    named_parameters,
+)
 from metaframe_algorithms.common import outer_optimizer
 
 

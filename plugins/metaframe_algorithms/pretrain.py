@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from metaframe.config import RunSettings
-from metaframe.protocols import OuterAlgorithm, Task, TaskModel
+from metaframe.api import OuterAlgorithm, RunSettings, Task, TaskModel
 from metaframe_algorithms.common import mean_logs
 
 

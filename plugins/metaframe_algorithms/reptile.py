@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metaframe.config import RunSettings
-from metaframe.loop import adapt
-from metaframe.params import accumulate, interpolate, restore, scale, select, snapshot
-from metaframe.protocols import OuterAlgorithm, Task, TaskModel
+from metaframe.api import (
+    OuterAlgorithm,
+    RunSettings,
+    Task,
+    TaskModel,
+    accumulate,
+    adapt,
+    interpolate,
+    restore,
+    scale,
+    select,
+    snapshot,
+)
 from metaframe_algorithms.common import chosen_networks, mean_logs
 
 

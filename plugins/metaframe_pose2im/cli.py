@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from metaframe.errors import UsageError
-from metaframe.output import console
+from metaframe.api import UsageError, console
 from metaframe_pose2im.pix2pixhd import convert_files, settings_text
 
 KINDS = ("pix2pixhd-g", "pix2pixhd-d")

@@ -15,10 +15,18 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.config import parse_options
-from metaframe.errors import UsageError
-from metaframe.params import strip_prefix
-from metaframe.protocols import FUNCTIONAL, IMAGES, RENDER, SAMPLES, Batch, TaskModel, batch_size
+from metaframe.api import (
+    FUNCTIONAL,
+    IMAGES,
+    RENDER,
+    SAMPLES,
+    Batch,
+    TaskModel,
+    UsageError,
+    batch_size,
+    parse_options,
+    strip_prefix,
+)
 from metaframe_pose2im import losses
 from metaframe_pose2im.appearance import Support, keypoints_of, person_boxes
 from metaframe_pose2im.metrics import frame_intensities, frame_scores
@@ -67,6 +75,7 @@ class Pose2ImModel(TaskModel):
 
     capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES, RENDER})
     functional_networks = ("generator",)
+    needs_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W")}
     # Temporal coherence has no better direction on its own: a blank output is perfectly steady. It is
     # reported beside the real frames' value, which is what a coherent generated video should match.
     metric_goals = {
@@ -74,6 +83,7 @@ class Pose2ImModel(TaskModel):
         "temporal_std": "info",
         "temporal_std_real": "info",
     }
+    metric_scopes = {"person_": "inside the person's box (query keypoints + 10 %)"}
 
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()

@@ -23,8 +23,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from metaframe.checkpoint import check_tensors, write_weights
-from metaframe.errors import UsageError
+from metaframe.api import UsageError, check_tensors, write_weights
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
 from metaframe_pose2im.weights import read_state_dict
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from metaframe import hookimpl
-from metaframe.config import Preset
-from metaframe.hookspecs import Register
+from metaframe.api import Preset, Register, hookimpl
 from metaframe_pose2im import cli as commands
 from metaframe_pose2im import model
-from metaframe_pose2im.options import scale_size
-
-# The contract tests build every registered model with its factory's test options.
-model.build.test_options = {"scale": "tiny"}  # type: ignore[attr-defined]
+from metaframe_pose2im.options import Pose2ImOptions, scale_size
 
 
 @hookimpl
 def register_models(register: Register) -> None:
-    register("pose2im", model.build)
+    # the contract tests build every registered model with its test options: the smallest scale
+    register("pose2im", model.build, options=Pose2ImOptions, test_options={"scale": "tiny"})
 
 
 # MetaPix on a CPU: the paper's K = 5, T = 20 and ε = 1 decaying to 0, from the shipped pretrained model

@@ -14,7 +14,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
-from metaframe.references import keypoint_distances
+from metaframe.api import keypoint_distances
 from metaframe_pose2im.appearance import keypoints_of
 
 GAP = 2  # pixels of dark grey between panels, so frames of similar colour stay apart

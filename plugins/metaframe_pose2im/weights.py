@@ -13,8 +13,7 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from metaframe.checkpoint import check_tensors, weights_metadata
-from metaframe.errors import UsageError
+from metaframe.api import UsageError, check_tensors, weights_metadata
 
 
 def read_state_dict(path: str | Path) -> dict[str, Tensor]:

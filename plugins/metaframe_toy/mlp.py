@@ -11,9 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.config import parse_options
-from metaframe.params import strip_prefix
-from metaframe.protocols import FUNCTIONAL, Batch, TaskModel
+from metaframe.api import FUNCTIONAL, Batch, TaskModel, UsageError, parse_options, strip_prefix
 
 
 @dataclass
@@ -56,6 +54,7 @@ class MLPRegressor(TaskModel):
     capabilities = frozenset({FUNCTIONAL})
     functional_networks = ("mlp",)
     metric_goals = {"mse": "min"}
+    needs_keys = {"x": ("B", "in_features"), "y": ("B", "out_features")}
 
     def __init__(self, options: MLPOptions, in_features: int, out_features: int) -> None:
         super().__init__({"mlp": mlp([in_features, *options.hidden, out_features])})
@@ -96,8 +95,6 @@ def build(options: dict[str, Any], task_info: dict[str, Any]) -> MLPRegressor:
     """Fully connected regressor (1→40→40→1, ReLU), MSE; the toy's model."""
     for key in ("in_features", "out_features"):
         if key not in task_info:
-            from metaframe.errors import UsageError
-
             raise UsageError(f"model mlp needs a task with vector inputs and targets (its info lacks {key!r})")
     return MLPRegressor(
         parse_options(MLPOptions, options, "model"), task_info["in_features"], task_info["out_features"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from metaframe import hookimpl
-from metaframe.config import Preset
-from metaframe.hookspecs import Register
+from metaframe.api import Preset, Register, hookimpl
 from metaframe_toy import mlp, sine
 
 SINE_SETTINGS = {"k": 10, "t": 10, "meta_iterations": 1000, "meta_batch": 5, "checkpoint_every": 200}
@@ -12,12 +10,12 @@ SINE_SETTINGS = {"k": 10, "t": 10, "meta_iterations": 1000, "meta_batch": 5, "ch
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    register("sine", sine.build)
+    register("sine", sine.build, options=sine.SineOptions)
 
 
 @hookimpl
 def register_models(register: Register) -> None:
-    register("mlp", mlp.build)
+    register("mlp", mlp.build, options=mlp.MLPOptions)
 
 
 @hookimpl

@@ -8,8 +8,7 @@ from typing import Any
 
 import torch
 
-from metaframe.config import parse_options
-from metaframe.protocols import Task, TaskSampler
+from metaframe.api import Task, TaskSampler, parse_options
 
 
 @dataclass
@@ -42,6 +41,8 @@ class SineOptions:
 
 class SineTasks(TaskSampler):
     """Sine regression tasks, K support points each (the classic MAML/Reptile toy)."""
+
+    batch_keys = {"x": ("B", 1), "y": ("B", 1)}
 
     def __init__(self, options: SineOptions, k: int) -> None:
         self.options = options

@@ -31,19 +31,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from metaframe.checkpoint import current_umask
-from metaframe.errors import UsageError
+from metaframe.api import UsageError, current_umask
+from metaframe_video.keypoints import COCO17
 
 FORMAT = "metaframe-video/1"
-COCO17 = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
-COCO17_LIMBS = (
-    (5, 7), (7, 9), (6, 8), (8, 10), (5, 6), (5, 11), (6, 12), (11, 12),
-    (11, 13), (13, 15), (12, 14), (14, 16), (0, 1), (0, 2), (1, 3), (2, 4),
-)  # fmt: skip
 
 
 @dataclass

@@ -5,21 +5,20 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from metaframe import hookimpl
-from metaframe.hookspecs import Register
-from metaframe_video import task
+from metaframe.api import Register, hookimpl
+from metaframe_video.task import video_shot
 
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    register("video-shot", task.build)
+    register("video-shot", video_shot.build, options=video_shot.VideoShotOptions, test_options=video_shot.TEST_OPTIONS)
 
 
 @hookimpl
 def register_commands(cli: Any) -> None:
     # `prepare` is optional: the task works without it (e.g. while it is being written, or trimmed out).
-    if importlib.util.find_spec("metaframe_video.prepare_cli") is None:
+    if importlib.util.find_spec("metaframe_video.prepare") is None:
         return
-    from metaframe_video import prepare_cli
+    from metaframe_video.prepare import cli as prepare_cli
 
     prepare_cli.register(cli)

@@ -13,9 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from metaframe import hookimpl
-from metaframe.params import restore, snapshot
-from metaframe.protocols import Batch, OuterAlgorithm, Task, TaskModel
+from metaframe.api import Batch, OuterAlgorithm, Register, Task, TaskModel, hookimpl, restore, snapshot
 
 LR = 0.02
 
@@ -94,6 +92,6 @@ class LearnedRates(OuterAlgorithm):
 
 
 @hookimpl
-def register_algorithms(register: Any) -> None:
+def register_algorithms(register: Register) -> None:
     register("head-only", lambda options, model, settings: HeadOnly(model, settings.t), "ANIL-like.")
     register("learned-rates", lambda options, model, settings: LearnedRates(model, settings.t), "Meta-SGD-like.")

@@ -1,6 +1,6 @@
 """Fixture plugins that break the rules, one way each."""
 
-from metaframe import hookimpl
+from metaframe.api import hookimpl
 
 
 class Raising:

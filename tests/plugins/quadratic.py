@@ -8,9 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from metaframe import hookimpl
-from metaframe.errors import UsageError
-from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
+from metaframe.api import FUNCTIONAL, Batch, Register, Task, TaskModel, TaskSampler, UsageError, hookimpl
 
 
 class Point(nn.Module):
@@ -29,6 +27,7 @@ class Quadratic(TaskModel):
     capabilities = frozenset({FUNCTIONAL})
     functional_networks = ("point",)
     metric_goals = {"distance": "min"}
+    needs_keys = {"c": ("B", "D")}
 
     def __init__(self, dim: int, lr: float) -> None:
         super().__init__({"point": Point(dim)})
@@ -63,6 +62,8 @@ class PlainQuadratic(Quadratic):
 
 class Points(TaskSampler):
     """Tasks are target points c ~ N(0, I)."""
+
+    batch_keys = {"c": ("B", "D")}
 
     def __init__(self, dim: int, k: int) -> None:
         self.dim, self.k = dim, k
@@ -104,11 +105,11 @@ def build_task(options: dict[str, Any], k: int) -> Points:
 
 
 @hookimpl
-def register_models(register):
+def register_models(register: Register) -> None:
     register("quadratic", build_model)
     register("quadratic-plain", build_plain)
 
 
 @hookimpl
-def register_tasks(register):
+def register_tasks(register: Register) -> None:
     register("points", build_task)

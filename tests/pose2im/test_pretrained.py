@@ -12,8 +12,8 @@ from safetensors import safe_open
 from metaframe.errors import UsageError
 from metaframe_pose2im.model import build
 from metaframe_pose2im.weights import PRETRAINED_DIR
-from metaframe_video.synthetic import identities
-from metaframe_video.task import VideoShotOptions
+from metaframe_video.synthetic.world import identities
+from metaframe_video.task.video_shot import VideoShotOptions
 from tests.pose2im.conftest import tiny
 
 RECORD = json.loads((PRETRAINED_DIR / "small.json").read_text())

@@ -14,11 +14,11 @@ from PIL import Image
 
 from metaframe.testing import run_cli
 from metaframe_video.dataset import read_index, read_shot
-from metaframe_video.pose import BODY25_TO_COCO17
-from metaframe_video.synthetic import dataset_folder
-from metaframe_video.task import VideoShotOptions, build
+from metaframe_video.keypoints import BODY25_TO_COCO17
+from metaframe_video.synthetic.world import dataset_folder
+from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotOptions
 
-TINY_TASK = dict(build.test_options)  # 3 + 2 dancers × 24 frames at 32 px: what the contract tests use
+TINY_TASK = dict(TEST_OPTIONS)  # 3 + 2 dancers × 24 frames at 32 px: what the contract tests use
 TINY_RUN = [
     "--model", "pose2im", "--task", "video-shot", "--set", "model.scale=tiny", "--set", "model.init=none",
     *[arg for key, value in TINY_TASK.items() for arg in ("--set", f"task.{key}={value}")],

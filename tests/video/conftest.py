@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from metaframe_video.dataset import write_index, write_shot
-from metaframe_video.task import VideoShotTasks, build
+from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotTasks, build
 
-TINY: dict[str, Any] = dict(build.test_options)  # 3 + 2 identities × 24 frames at 32 px
+TINY: dict[str, Any] = dict(TEST_OPTIONS)  # 3 + 2 identities × 24 frames at 32 px
 """The smallest synthetic world: what the contract tests use too."""
 
 

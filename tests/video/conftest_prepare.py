@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from metaframe_video.pose_openpose import BODY25_TO_COCO17
+from metaframe_video.keypoints import BODY25_TO_COCO17
 
 SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
 SPORTS2D = SHARED_DATA / "sports2d-demo.mp4"

@@ -11,9 +11,9 @@ from PIL import Image
 
 from metaframe.errors import UsageError
 from metaframe_video.dataset import read_index, read_shot
-from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
-from metaframe_video.pose_openpose import BODY25B_TO_COCO17, frame_number, read_people
-from metaframe_video.prepare import PrepareOptions, prepare
+from metaframe_video.keypoints import BODY25_TO_COCO17, BODY25B_TO_COCO17, OPENPOSE18_TO_COCO17
+from metaframe_video.prepare.pipeline import PrepareOptions, prepare
+from metaframe_video.prepare.pose_openpose import frame_number, read_people
 from tests.video.conftest_prepare import figure
 
 pytest.importorskip("cv2", reason="OpenCV comes with the pose extra (pip install 'metaframe[pose]')")

@@ -12,8 +12,8 @@ import pytest
 
 from metaframe.errors import UsageError
 from metaframe_video.dataset import read_index, read_shot
-from metaframe_video.prepare import PrepareOptions, prepare
-from metaframe_video.prepare_sources import Selection
+from metaframe_video.prepare.pipeline import PrepareOptions, prepare
+from metaframe_video.prepare.sources import Selection
 from tests.video.conftest_prepare import need_mediapipe, need_sports2d, write_video
 
 SEGMENT = Selection(start=60, every=3, max_frames=30)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from metaframe_video.prepare_boxes import Person, box_of
-from metaframe_video.prepare_track import Follower, choose, tiles
+from metaframe_video.prepare.boxes import Person, box_of
+from metaframe_video.prepare.track import Follower, choose, tiles
 from tests.video.conftest_prepare import figure
 
 RED, BLUE, GREEN = (200, 40, 40), (40, 40, 200), (40, 180, 40)

@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from metaframe.errors import UsageError
 from metaframe.testing import run_cli
-from metaframe_video import prepare as prepare_module
 from metaframe_video.dataset import read_index, read_shot
-from metaframe_video.pose_openpose import ListFollower, read_people
-from metaframe_video.prepare import PrepareOptions, prepare
-from metaframe_video.prepare_boxes import Person, box_of, crop_square, fit_square
-from metaframe_video.prepare_cli import register
-from metaframe_video.prepare_shots import Look, keypoints_to, steady_square
-from metaframe_video.prepare_sources import Selection, open_source
+from metaframe_video.prepare import pipeline as prepare_module
+from metaframe_video.prepare.boxes import Person, box_of, crop_square, fit_square
+from metaframe_video.prepare.cli import register
+from metaframe_video.prepare.pipeline import PrepareOptions, prepare
+from metaframe_video.prepare.pose_openpose import ListFollower, read_people
+from metaframe_video.prepare.shots import Look, keypoints_to, steady_square
+from metaframe_video.prepare.sources import Selection, open_source
 from tests.video.conftest_prepare import body25, figure, openpose_clip, write_video
 
 # --- boxes and crops
@@ -328,7 +328,7 @@ def test_cli_prepares_from_openpose(plugins, tmp_path):
 def test_the_video_shot_task_reads_a_prepared_dataset(tmp_path):
     import torch
 
-    from metaframe_video.task import VideoShotOptions, VideoShotTasks
+    from metaframe_video.task.video_shot import VideoShotOptions, VideoShotTasks
 
     frames, keypoints = openpose_clip(tmp_path / "clip")
     prepare([frames, frames], tmp_path / "ds", _options(), [keypoints, keypoints])

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from metaframe.errors import UsageError
-from metaframe_video import synthetic
-from metaframe_video.dancer import DancerRenderer
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
-from metaframe_video.identity import Backdrop, Camera, draw_identity, look_signature
-from metaframe_video.motion import CLIPS, JOINTS, load_clip, timeline
-from metaframe_video.synthetic import SyntheticConfig, dataset_folder, identities
+from metaframe_video.synthetic import world as synthetic
+from metaframe_video.synthetic.dancer import DancerRenderer
+from metaframe_video.synthetic.identity import Backdrop, Camera, draw_identity, look_signature
+from metaframe_video.synthetic.motion import CLIPS, JOINTS, load_clip, timeline
+from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder, identities
 
 TINY = SyntheticConfig(identities=2, eval_identities=1, frames=6, size=32)
 
@@ -94,7 +94,7 @@ def test_a_standing_dancer_is_framed_like_a_person_crop(renderer):
 
 
 def test_backdrops_of_every_kind_fill_the_frame():
-    from metaframe_video.identity import BACKDROPS, backdrop_image
+    from metaframe_video.synthetic.identity import BACKDROPS, backdrop_image
 
     for kind in BACKDROPS:
         backdrop = Backdrop(kind, ((0.1, 0.2, 0.3), (0.9, 0.8, 0.7)), 0.1, 0.5, (0.5, 0.5, 0.5), 2.0, 7)

@@ -10,10 +10,12 @@ from PIL import Image
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
-from metaframe_video import pose, preview
-from metaframe_video import task as video_task
-from metaframe_video.splits import support_end
-from metaframe_video.task import VideoShotOptions
+from metaframe_video import preview
+from metaframe_video.synthetic.world import SyntheticConfig
+from metaframe_video.task import pose
+from metaframe_video.task import video_shot as video_task
+from metaframe_video.task.splits import support_end
+from metaframe_video.task.video_shot import VideoShotOptions
 from tests.video.conftest import TINY, make_dataset
 
 
@@ -30,8 +32,8 @@ def test_the_sampler_keeps_the_task_contract(tiny_sampler):
 
 
 def test_it_is_registered_under_video_shot():
-    factory = load_plugins().tasks.get("video-shot").factory
-    assert factory is video_task.build and factory.test_options == TINY
+    entry = load_plugins().tasks.get("video-shot")
+    assert entry.factory is video_task.build and entry.test_options == TINY
 
 
 def test_info_describes_the_batches(tiny_sampler):
@@ -196,10 +198,21 @@ def test_meta_training_pose2im_runs_on_the_synthetic_dancers_with_no_data_argume
     assert (tmp_path / "run" / "model.safetensors").is_file()
 
 
-def test_every_option_is_in_the_reference():
+def test_every_option_is_in_the_reference_with_its_default():
     text = (Path(__file__).parents[2] / "docs" / "reference" / "video-shot.md").read_text()
     for field in fields(VideoShotOptions):
         assert f"| `{field.name}` |" in text, field.name
+        if isinstance(field.default, (bool, int)):  # others are described in words ("all 15", "size / 64")
+            written = str(field.default).lower()
+            assert f"| `{field.name}` | {written} |" in text, f"{field.name}: the reference does not say {written}"
+
+
+def test_the_synthetic_options_default_to_the_synthetic_world():
+    options, world = VideoShotOptions(), SyntheticConfig()
+    assert options.synthetic() == world
+    changed = VideoShotOptions(identities=3, eval_identities=2, frames=24, size=32, seed=5, clips=("walk",))
+    assert changed.synthetic() == SyntheticConfig(seed=5, identities=3, eval_identities=2, frames=24, size=32,
+                                                  clips=("walk",))  # fmt: skip
 
 
 def test_a_dataset_with_no_held_out_people_cannot_evaluate(tmp_path):

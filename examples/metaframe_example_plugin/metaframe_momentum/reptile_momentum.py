@@ -14,11 +14,20 @@ from dataclasses import dataclass
 
 import torch
 
-from metaframe.config import RunSettings
-from metaframe.errors import UsageError
-from metaframe.loop import adapt
-from metaframe.params import accumulate, named_parameters, restore, scale, select, snapshot
-from metaframe.protocols import OuterAlgorithm, Task, TaskModel
+from metaframe.api import (
+    OuterAlgorithm,
+    RunSettings,
+    Task,
+    TaskModel,
+    UsageError,
+    accumulate,
+    adapt,
+    named_parameters,
+    restore,
+    scale,
+    select,
+    snapshot,
+)
 
 
 @dataclass

@@ -8,9 +8,8 @@ from __future__ import annotations
 import torch
 from metaframe_momentum import plugin
 
-from metaframe.params import snapshot
-from metaframe.plugins import Plugins, load_plugins
-from metaframe.testing import check_algorithm, options_for_tests, small_settings
+from metaframe.api import snapshot
+from metaframe.testing import Plugins, check_algorithm, load_plugins, options_for_tests, small_settings
 
 
 def momentum_plugins() -> Plugins:
@@ -30,9 +29,9 @@ def sine_and_mlp(plugins: Plugins, k: int = 5):
 
 def test_contract():
     plugins = momentum_plugins()
-    factory = plugins.algorithms.get("reptile-momentum").factory
+    entry = plugins.algorithms.get("reptile-momentum")
     sampler, model = sine_and_mlp(plugins)
-    algorithm = factory(options_for_tests(factory), model, small_settings(k=5))
+    algorithm = entry.factory(options_for_tests(entry), model, small_settings(k=5))
     generator = torch.Generator().manual_seed(0)
     logs = check_algorithm(algorithm, model, [sampler.sample(generator) for _ in range(2)])
     assert logs["distance"] > 0

@@ -28,15 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from metaframe.errors import UsageError
-from metaframe.output import say
-from metaframe.protocols import Batch, Footage
-from metaframe_video.dataset import COCO17, frame_paths, read_index, read_keypoints
-from metaframe_video.splits import ShotRecord
-from metaframe_video.synthetic import cache_root, dataset_folder
+from metaframe.api import Batch, Footage, UsageError, say
+from metaframe_video.dataset import frame_paths, read_index, read_keypoints
+from metaframe_video.keypoints import COCO17
+from metaframe_video.synthetic.world import cache_root, dataset_folder
+from metaframe_video.task.splits import ShotRecord
 
 if TYPE_CHECKING:
-    from metaframe_video.task import VideoShotTasks
+    from metaframe_video.task.video_shot import VideoShotTasks
 
 SYNTHETIC = "synthetic:"
 PREPARED_FORMAT = 1  # bump when what is prepared for retargeting changes: the cache is then made again
@@ -111,7 +110,7 @@ def frames_before_preparing(footage: Footage) -> int | None:
         return 1
     if path.is_dir():
         return None if (path.parent / "dataset.json").is_file() else len(image_files(path))
-    from metaframe_video.prepare_sources import Selection, open_source  # noqa: PLC0415 - PyAV only for videos
+    from metaframe_video.prepare.sources import Selection, open_source  # noqa: PLC0415 - PyAV only for videos
 
     return open_source(path, Selection()).count
 
@@ -124,7 +123,7 @@ def image_files(folder: Path) -> list[Path]:
 def open_clip(footage: Footage, options: Any, role: str) -> Clip:
     """The person in ``footage`` (``role``: ``target`` or ``source``) at the task's frame size.
 
-    :param options: the task's :class:`~metaframe_video.task.VideoShotOptions` (size, synthetic world).
+    :param options: the task's :class:`~metaframe_video.task.video_shot.VideoShotOptions` (size, synthetic world).
     """
     spec = footage.spec
     if spec.startswith(SYNTHETIC):
@@ -209,10 +208,10 @@ def video_fps(video: dict[str, Any], index: dict[str, Any]) -> float | None:
 
 def prepared(footage: Footage, path: Path, size: int, role: str) -> Path:
     """``path`` prepared as a one-video dataset in the cache (made now unless it was made before)."""
-    from metaframe_video.prepare import PrepareOptions, prepare  # noqa: PLC0415 - OpenCV only when preparing
-    from metaframe_video.prepare_boxes import opencv  # noqa: PLC0415
-    from metaframe_video.prepare_cli import parse_person  # noqa: PLC0415
-    from metaframe_video.prepare_sources import Selection  # noqa: PLC0415
+    from metaframe_video.prepare.boxes import opencv  # noqa: PLC0415
+    from metaframe_video.prepare.cli import parse_person  # noqa: PLC0415
+    from metaframe_video.prepare.pipeline import PrepareOptions, prepare  # noqa: PLC0415 - OpenCV only when preparing
+    from metaframe_video.prepare.sources import Selection  # noqa: PLC0415
 
     options = PrepareOptions(
         size=size,

@@ -14,16 +14,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from metaframe.errors import UsageError
-from metaframe.protocols import Batch, Footage, Motion
-from metaframe_video import pose
-from metaframe_video.preview import draw_skeleton
+from metaframe.api import Batch, Footage, Motion, UsageError
+from metaframe_video.contact_sheet import draw_skeleton
 from metaframe_video.retarget.footage import Clip, open_clip
 from metaframe_video.retarget.normalize import carry, stance
 from metaframe_video.retarget.smooth import RADIUS, SIGMA, smooth
+from metaframe_video.task import pose
 
 if TYPE_CHECKING:
-    from metaframe_video.task import VideoShotTasks
+    from metaframe_video.task.video_shot import VideoShotTasks
 
 DEFAULT_FPS = 30.0  # a folder of frames records no rate
 FILLED_WITH = "the last pose before it (the first pose found, for frames before it)"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 
 HEAD = (0, 1, 2, 3, 4)  # COCO-17 nose, eyes, ears
 ANKLES = (15, 16)

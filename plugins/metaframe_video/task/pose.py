@@ -2,7 +2,7 @@
 
 One renderer serves synthetic and real data. Channel ``i < 17`` holds a Gaussian (peak 1) centred on
 COCO-17 keypoint ``i``; with ``limbs``, channel ``17 + j`` holds a Gaussian ridge along limb ``j`` of
-:data:`~metaframe_video.dataset.COCO17_LIMBS`. A missing keypoint (score 0) leaves its channel, and the
+:data:`~metaframe_video.keypoints.COCO17_LIMBS`. A missing keypoint (score 0) leaves its channel, and the
 channels of its limbs, empty.
 
 Coordinates are continuous pixels: the frame's top-left corner is (0, 0) and pixel (row i, column j)
@@ -15,14 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from metaframe.errors import UsageError
-from metaframe_video.dataset import COCO17, COCO17_LIMBS
-
-# Where each COCO-17 keypoint sits in other common layouts.
-OPENPOSE18_TO_COCO17 = (0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10)
-"""OpenPose's COCO-18 order (nose, neck, right arm, left arm, right leg, left leg, eyes, ears); neck dropped."""
-BODY25_TO_COCO17 = (0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11)
-"""OpenPose's BODY_25 order (COCO-18 with a mid-hip and six foot points); neck, mid-hip and feet dropped."""
+from metaframe_video.keypoints import COCO17, COCO17_LIMBS
 
 
 def channels(limbs: bool) -> int:
@@ -33,23 +26,6 @@ def channels(limbs: bool) -> int:
 def default_sigma(size: int) -> float:
     """The Gaussian's standard deviation, in pixels, when none is given: 2 px at 128, 4 px at 256."""
     return max(1.0, size / 64)
-
-
-def to_coco17(keypoints: np.ndarray) -> np.ndarray:
-    """Keypoints ``(..., P, 2 or 3)`` in COCO-17 (P = 17), OpenPose COCO-18 (18) or BODY_25 (25) order → COCO-17.
-
-    Points given as (x, y) get score 1; OpenPose writes missing points as (0, 0, 0), which stay missing.
-    """
-    keypoints = np.asarray(keypoints, dtype=np.float32)
-    if keypoints.ndim < 2 or keypoints.shape[-1] not in (2, 3):
-        raise UsageError(f"keypoints must have shape (..., points, 2 or 3), got {keypoints.shape}")
-    if keypoints.shape[-1] == 2:
-        keypoints = np.concatenate([keypoints, np.ones_like(keypoints[..., :1])], axis=-1)
-    layouts = {17: tuple(range(17)), 18: OPENPOSE18_TO_COCO17, 25: BODY25_TO_COCO17}
-    points = keypoints.shape[-2]
-    if points not in layouts:
-        raise UsageError(f"{points} keypoints per pose; expected 17 (COCO), 18 (OpenPose COCO-18) or 25 (BODY_25)")
-    return keypoints[..., layouts[points], :]
 
 
 def render(keypoints: np.ndarray | Tensor, size: int, sigma: float | None = None, limbs: bool = False) -> Tensor:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metaframe_video.prepare_boxes import crop_square, fit_square, opencv, square_around
-from metaframe_video.prepare_boxes import size as box_size
+from metaframe_video.prepare.boxes import crop_square, fit_square, opencv, square_around
+from metaframe_video.prepare.boxes import size as box_size
 
 SAME_LAYOUT = 0.5  # layout correlation above which two frames show the same scene, whatever their colours
 

@@ -1,6 +1,6 @@
 """Render one synthetic dancer's video offscreen with pybullet, with exact 2D keypoints.
 
-The DeepMimic humanoid is posed frame by frame from motion capture (:mod:`metaframe_video.motion`),
+The DeepMimic humanoid is posed frame by frame from motion capture (:mod:`metaframe_video.synthetic.motion`),
 recoloured per body part, drawn by pybullet's CPU renderer (``ER_TINY_RENDERER``) at twice the output
 size and averaged down (anti-aliasing), then composited over the identity's background through the
 renderer's segmentation mask. Keypoints are the humanoid's joint positions (and points on its head)
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from metaframe_video.identity import STANDING_HEIGHT, Identity, backdrop_image
-from metaframe_video.motion import JOINTS, Pose, load_clip, timeline
+from metaframe_video.synthetic.identity import STANDING_HEIGHT, Identity, backdrop_image
+from metaframe_video.synthetic.motion import JOINTS, Pose, load_clip, timeline
 
 SUPERSAMPLE = 2
 NEAR, FAR = 0.05, 60.0

@@ -2,9 +2,9 @@
 
 Each source (a video file, or a folder of frames) is read twice, so that no video is ever held in memory:
 
-1. **shots and poses** — a cut is found from each frame and the one before it (:mod:`.prepare_shots`);
-   in each shot, the chosen person is followed (:mod:`.prepare_track` with MediaPipe Pose, or OpenPose
-   JSON keypoints given with ``--keypoints``, :mod:`.pose_openpose`);
+1. **shots and poses** — a cut is found from each frame and the one before it (:mod:`metaframe_video.prepare.shots`);
+   in each shot, the chosen person is followed (:mod:`metaframe_video.prepare.track` with MediaPipe Pose, or OpenPose
+   JSON keypoints given with ``--keypoints``, :mod:`metaframe_video.prepare.pose_openpose`);
 2. **frames** — each shot with enough frames of the person is cut with one steady square around them,
    resized to ``size`` and written with :func:`~metaframe_video.dataset.write_shot`.
 
@@ -26,14 +26,13 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metaframe.errors import UsageError
-from metaframe.output import console_err, say
+from metaframe.api import UsageError, console_err, say
 from metaframe_video.dataset import read_index, staged_folder, write_index, write_shot
-from metaframe_video.prepare_boxes import Person
-from metaframe_video.prepare_sheet import SheetSampler, save_sheet, spread
-from metaframe_video.prepare_shots import Look, crop_to, keypoints_to, steady_square
-from metaframe_video.prepare_sources import Frame, Selection, Source, open_source
-from metaframe_video.prepare_track import LARGEST
+from metaframe_video.prepare.boxes import Person
+from metaframe_video.prepare.sheet import SheetSampler, save_sheet, spread
+from metaframe_video.prepare.shots import Look, crop_to, keypoints_to, steady_square
+from metaframe_video.prepare.sources import Frame, Selection, Source, open_source
+from metaframe_video.prepare.track import LARGEST
 
 SHEET = "contact_sheet.png"
 
@@ -155,7 +154,7 @@ class _Models:
     def get(self) -> tuple[Any, Any]:
         """(single-image detector, video-mode tracker)."""
         if self.pair is None:
-            from metaframe_video.pose_mediapipe import MediaPipePose  # noqa: PLC0415 - optional dependency
+            from metaframe_video.prepare.pose_mediapipe import MediaPipePose  # noqa: PLC0415 - optional dependency
 
             self.pair = (self._stack.enter_context(MediaPipePose()), self._stack.enter_context(MediaPipePose(True)))
         return self.pair
@@ -173,12 +172,12 @@ def plan_video(
 ) -> VideoPlan:
     """Find the shots and the chosen person in them; a video without the person is a UsageError."""
     if keypoints is not None:
-        from metaframe_video.pose_openpose import ListFollower, OpenPoseFolder  # noqa: PLC0415
+        from metaframe_video.prepare.pose_openpose import ListFollower, OpenPoseFolder  # noqa: PLC0415
 
         folder = OpenPoseFolder(keypoints, source)
         new_follower, pose = (lambda: ListFollower(options.person, folder.people)), "openpose"
     else:
-        from metaframe_video.prepare_track import Follower  # noqa: PLC0415 - keeps MediaPipe optional
+        from metaframe_video.prepare.track import Follower  # noqa: PLC0415 - keeps MediaPipe optional
 
         detector, tracker = models.get()
         new_follower, pose = (lambda: Follower(detector, tracker, options.person)), _mediapipe_name()
@@ -204,7 +203,7 @@ def plural(count: int, noun: str) -> str:
 
 def _mediapipe_name() -> str:
     """The pose model, as recorded in the dataset."""
-    from metaframe_video.pose_mediapipe import mediapipe_version  # noqa: PLC0415 - optional dependency
+    from metaframe_video.prepare.pose_mediapipe import mediapipe_version  # noqa: PLC0415 - optional dependency
 
     return f"mediapipe-{mediapipe_version()} pose model_complexity=1"
 

@@ -1,4 +1,4 @@
-"""The ``metaframe prepare`` command (the work is done in :mod:`metaframe_video.prepare`)."""
+"""The ``metaframe prepare`` command (the work is done in :mod:`metaframe_video.prepare.pipeline`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from metaframe.errors import UsageError
-from metaframe_video.prepare_boxes import opencv
-from metaframe_video.prepare_sources import Selection
-from metaframe_video.prepare_track import LARGEST
+from metaframe.api import UsageError
+from metaframe_video.prepare.boxes import opencv
+from metaframe_video.prepare.sources import Selection
+from metaframe_video.prepare.track import LARGEST
 
 HELP = "\n\n".join(
     (
@@ -61,7 +61,7 @@ def prepare_command(
     ] = False,
 ) -> None:
     """Turn real videos into a video dataset (frames + COCO-17 keypoints) for the video-shot task."""
-    from metaframe_video.prepare import PrepareOptions, prepare  # noqa: PLC0415 - keeps `metaframe --help` fast
+    from metaframe_video.prepare.pipeline import PrepareOptions, prepare  # noqa: PLC0415 - keeps `metaframe --help` fast
 
     opencv()  # before anything is read or written: without the pose extra, say so in one line
     if split is not None and split not in SPLITS:

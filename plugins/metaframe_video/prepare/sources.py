@@ -16,7 +16,7 @@ import av
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 
 SPLITS = ("train", "eval")
 

@@ -26,11 +26,10 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from metaframe.errors import UsageError
-from metaframe.output import console_err, say
+from metaframe.api import UsageError, console_err, say
 from metaframe_video.dataset import staged_folder, write_index, write_shot
-from metaframe_video.identity import Identity, draw_identity, look_signature
-from metaframe_video.motion import CLIPS
+from metaframe_video.synthetic.identity import Identity, draw_identity, look_signature
+from metaframe_video.synthetic.motion import CLIPS
 
 FORMAT_VERSION = 1
 """Bump when the renderer changes what it draws: every cached dataset is then rendered again."""
@@ -42,12 +41,15 @@ PARALLEL_FROM = 600  # frames: below this, starting worker processes costs more 
 class SyntheticConfig:
     """Everything that decides the synthetic dataset's pixels (and so its cache folder).
 
+    The defaults here are declared once: the ``video-shot`` task's options take theirs from them.
+
     :param seed: seed of the synthetic world (identities, motions, cameras).
     :param identities: training identities (one video each).
     :param eval_identities: held-out identities (one video each), never seen in training.
     :param frames: frames per video.
     :param size: frame side in pixels.
-    :param clips: motion-capture clips identities may dance (names from :data:`~metaframe_video.motion.CLIPS`).
+    :param clips: motion-capture clips identities may dance (names from
+        :data:`~metaframe_video.synthetic.motion.CLIPS`).
     :param fps: video frame rate; clips recorded at other rates are resampled.
     """
 
@@ -161,7 +163,7 @@ def render_videos(
 ) -> Iterator[dict[str, Any]]:
     """Yield each video's index entry, in order, as it is written; ``workers`` > 1 renders in parallel processes."""
     if workers == 1:
-        from metaframe_video.dancer import DancerRenderer
+        from metaframe_video.synthetic.dancer import DancerRenderer
 
         with DancerRenderer() as renderer:
             for identity, split in jobs:
@@ -192,7 +194,7 @@ _worker_renderer: Any = None
 def start_worker() -> None:
     """Process-pool initializer: one pybullet session per worker, reused for all its videos."""
     global _worker_renderer
-    from metaframe_video.dancer import DancerRenderer
+    from metaframe_video.synthetic.dancer import DancerRenderer
 
     _worker_renderer = DancerRenderer()
 

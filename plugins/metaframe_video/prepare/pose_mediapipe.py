@@ -2,7 +2,7 @@
 
 MediaPipe is an optional dependency (the ``pose`` extra): ``mediapipe==0.10.21`` is the last release whose
 wheel still ships the legacy Pose model, and it installs on Python ≤ 3.12 only. It finds at most one person
-per image; :mod:`metaframe_video.prepare_track` turns that into following a chosen person among several.
+per image; :mod:`metaframe_video.prepare.track` turns that into following a chosen person among several.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from metaframe.errors import UsageError
-from metaframe_video.prepare_boxes import Person, box_of
+from metaframe.api import UsageError
+from metaframe_video.prepare.boxes import Person, box_of
 
 # BlazePose's 33 landmarks, picked in COCO-17 order (nose, eyes, ears, shoulders, elbows, wrists, hips,
 # knees, ankles). Its visibility becomes the keypoint score.

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import numpy as np
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 
 OPENCV_MISSING = 'metaframe prepare needs the pose extra (MediaPipe and OpenCV): pip install "metaframe[pose]"'
 HIDE_MARGIN = 0.12  # how much (of a person's size) around their box is greyed out to hide them

@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from metaframe_video.prepare_boxes import (
+from metaframe_video.prepare.boxes import (
     Person,
     area,
     centre,
@@ -42,7 +42,7 @@ from metaframe_video.prepare_boxes import (
     size,
     square_around,
 )
-from metaframe_video.prepare_sources import Frame
+from metaframe_video.prepare.sources import Frame
 
 LARGEST = "largest"
 MAX_PEOPLE = 5  # people looked for per frame; more would cost a detector run each, every frame
@@ -192,7 +192,7 @@ class Follower:
     _misses: int = 0  # processed frames since the chosen person was last found
 
     def follow(self, frame: Frame) -> Person | None:
-        """:meth:`step` on a :class:`~metaframe_video.prepare_sources.Frame`."""
+        """:meth:`step` on a :class:`~metaframe_video.prepare.sources.Frame`."""
         return self.step(frame.index, frame.image)
 
     def step(self, index: int, frame: np.ndarray) -> Person | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from metaframe_video.motion import CLIPS, load_clip
+from metaframe_video.synthetic.motion import CLIPS, load_clip
 
 RGB = tuple[float, float, float]
 BACKDROPS = ("solid", "gradient", "stripes", "checker", "noise")

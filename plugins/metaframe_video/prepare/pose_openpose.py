@@ -21,15 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from metaframe.errors import UsageError
-from metaframe_video.dataset import COCO17_LIMBS
-from metaframe_video.pose import BODY25_TO_COCO17, OPENPOSE18_TO_COCO17
-from metaframe_video.prepare_boxes import Person, box_of, centre
-from metaframe_video.prepare_sources import FolderSource, Frame, Source
-from metaframe_video.prepare_track import Track, choose, plausible
+from metaframe.api import UsageError
+from metaframe_video.keypoints import BODY25_TO_COCO17, BODY25B_TO_COCO17, COCO17_LIMBS, OPENPOSE18_TO_COCO17
+from metaframe_video.prepare.boxes import Person, box_of, centre
+from metaframe_video.prepare.sources import FolderSource, Frame, Source
+from metaframe_video.prepare.track import Track, choose, plausible
 
-BODY25B_TO_COCO17 = tuple(range(17))
-"""OpenPose's BODY_25B (experimental) order: COCO-17 first, then upper neck, head top and six foot points."""
 # COCO-17 order (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) picked from each layout.
 LAYOUTS = {"COCO-18": OPENPOSE18_TO_COCO17, "BODY_25": BODY25_TO_COCO17, "BODY_25B": BODY25B_TO_COCO17}
 BY_COUNT = {18: ("COCO-18",), 25: ("BODY_25", "BODY_25B")}
@@ -180,7 +177,7 @@ class ListFollower:
     """Follows the chosen person when everyone's keypoints are given (OpenPose): matching, no detecting.
 
     Each frame, people are matched to the tracks of the previous frames, nearest first (in body sizes), among
-    the plausible pairs (see :func:`~metaframe_video.prepare_track.plausible`); someone left over starts a track.
+    the plausible pairs (see :func:`~metaframe_video.prepare.track.plausible`); someone left over starts a track.
     """
 
     choice: str | int

@@ -12,6 +12,7 @@ generator they are given. Evaluation tasks are one per held-out shot, with K sup
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,24 +21,28 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.config import parse_options
-from metaframe.errors import UsageError
-from metaframe.output import say
-from metaframe.protocols import FOOTAGE, Batch, Footage, Motion, Task, TaskSampler
-from metaframe_video import pose
+from metaframe.api import FOOTAGE, Batch, Footage, Motion, Task, TaskSampler, UsageError, parse_options, say
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
-from metaframe_video.motion import CLIPS
-from metaframe_video.splits import ShotRecord, assign_splits, support_end
-from metaframe_video.synthetic import SyntheticConfig, dataset_folder
+from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
+from metaframe_video.task import pose
+from metaframe_video.task.splits import ShotRecord, assign_splits, support_end
+
+WORLD = SyntheticConfig()
+"""The default synthetic world: the task's synthetic options (and ``size``) take their defaults from it."""
 
 
 @dataclass
 class VideoShotOptions:
     """Options of the ``video-shot`` task (``--set task.KEY=VALUE``).
 
+    ``identities``, ``eval_identities``, ``frames``, ``seed`` and ``clips`` describe the synthetic dancers,
+    used when ``data`` is ``None``: they mean what the fields of the same names of
+    :class:`~metaframe_video.synthetic.world.SyntheticConfig` mean and take its defaults (:data:`WORLD`).
+    ``eval_identities`` also holds out that many identities of a dataset that records no split.
+
     :param data: a dataset folder made by ``metaframe prepare``; ``None`` uses the synthetic dancers.
     :param size: frame side in pixels (frames of another size are resized when loaded); set it to the
-        model's size.
+        model's size. The synthetic dancers are rendered at this size.
     :param sigma: standard deviation of each keypoint's Gaussian, in pixels; ``None``: size / 64.
     :param limbs: add one channel per limb (a Gaussian ridge between its keypoints) to the 17 keypoint
         channels.
@@ -45,28 +50,22 @@ class VideoShotOptions:
     :param eval_query: query frames of an evaluation task, evenly spaced over the last 15%.
     :param eval_seed: seed of the evaluation tasks' support frames and of the held-out identities of a
         dataset that records no split.
-    :param identities: synthetic dancers: training identities (one video each).
-    :param eval_identities: synthetic dancers: held-out identities; a dataset without recorded splits:
-        identities held out for evaluation.
-    :param frames: synthetic dancers: frames per video.
-    :param seed: synthetic dancers: seed of the synthetic world (people, motions, cameras).
-    :param clips: synthetic dancers: motion-capture clips to dance (default: all 15).
     :param skip_short: leave out shots too short for K + query frames (and say how many) instead of
         stopping with an error.
     """
 
     data: Path | None = None
-    size: int = 128
+    size: int = WORLD.size
     sigma: float | None = None
     limbs: bool = False
     query: int = 8
     eval_query: int = 16
     eval_seed: int = 0
-    identities: int = 24
-    eval_identities: int = 8
-    frames: int = 120
-    seed: int = 0
-    clips: tuple[str, ...] = CLIPS
+    identities: int = WORLD.identities
+    eval_identities: int = WORLD.eval_identities
+    frames: int = WORLD.frames
+    seed: int = WORLD.seed
+    clips: tuple[str, ...] = WORLD.clips
     skip_short: bool = False
 
     def __post_init__(self) -> None:
@@ -81,14 +80,22 @@ class VideoShotOptions:
 
     def synthetic(self) -> SyntheticConfig:
         """The synthetic dataset these options describe."""
-        return SyntheticConfig(
-            self.seed, self.identities, self.eval_identities, self.frames, self.size, tuple(self.clips)
+        return dataclasses.replace(
+            WORLD,
+            seed=self.seed,
+            identities=self.identities,
+            eval_identities=self.eval_identities,
+            frames=self.frames,
+            size=self.size,
+            clips=tuple(self.clips),
         )
 
 
 class VideoShotTasks(TaskSampler):
     """Few-shot tasks from the shots of a video dataset (synthetic dancers by default)."""
 
+    # pose heatmaps (C = info["in_channels"]), S×S frames in [-1, 1], COCO-17 keypoints (x, y in pixels, score)
+    batch_keys = {"pose": ("B", "C", "S", "S"), "image": ("B", 3, "S", "S"), "keypoints": ("B", 17, 3)}
     capabilities = frozenset({FOOTAGE})  # metaframe retarget: see metaframe_video.retarget
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
@@ -222,6 +229,5 @@ def build(options: dict[str, Any], k: int) -> VideoShotTasks:
     return VideoShotTasks(parse_options(VideoShotOptions, options, "task"), k)
 
 
-build.options = VideoShotOptions  # type: ignore[attr-defined]
-# The contract tests build every registered task with its factory's test options: a tiny world.
-build.test_options = {"identities": 3, "eval_identities": 2, "frames": 24, "size": 32, "query": 3, "eval_query": 4}  # type: ignore[attr-defined]
+# The contract tests build every registered task with its test options: a tiny world.
+TEST_OPTIONS = {"identities": 3, "eval_identities": 2, "frames": 24, "size": 32, "query": 3, "eval_query": 4}

@@ -1,0 +1,120 @@
+"""The public API for plugins: everything a plugin imports from metaframe, in one module.
+
+A plugin (metaframe's own included) writes ``from metaframe.api import ...`` and nothing else from
+metaframe; its tests may also use :mod:`metaframe.testing`. Every name below is documented in
+``docs/reference/plugin-api.md``, and a test keeps both true. The modules these names come from may
+be reorganized; this module is the promise.
+"""
+
+from __future__ import annotations
+
+from metaframe.checkpoint import (
+    atomic_write,
+    check_tensors,
+    current_umask,
+    load_weights,
+    weights_metadata,
+    write_json,
+    write_weights,
+)
+from metaframe.config import Preset, RunSettings, parse_options
+from metaframe.errors import UsageError
+from metaframe.hookspecs import Register, hookimpl
+from metaframe.loop import adapt, inner_lr_factor
+from metaframe.output import console, console_err, emit, say
+from metaframe.params import (
+    DifferentiableAdam,
+    DifferentiableSGD,
+    State,
+    accumulate,
+    average,
+    interpolate,
+    named_parameters,
+    restore,
+    scale,
+    select,
+    snapshot,
+    strip_prefix,
+)
+from metaframe.protocols import (
+    FOOTAGE,
+    FUNCTIONAL,
+    IMAGES,
+    RENDER,
+    SAMPLES,
+    Batch,
+    BatchKeys,
+    Footage,
+    Motion,
+    OuterAlgorithm,
+    Shape,
+    Task,
+    TaskModel,
+    TaskSampler,
+    batch_size,
+    batch_to,
+)
+from metaframe.references import keypoint_distances
+from metaframe.registry import Entry
+
+__all__ = [
+    # hooks and registration
+    "Entry",
+    "Register",
+    "hookimpl",
+    # the contracts
+    "FUNCTIONAL",
+    "IMAGES",
+    "SAMPLES",
+    "Batch",
+    "BatchKeys",
+    "OuterAlgorithm",
+    "Shape",
+    "Task",
+    "TaskModel",
+    "TaskSampler",
+    "batch_size",
+    "batch_to",
+    # configuration
+    "Preset",
+    "RunSettings",
+    "parse_options",
+    # errors
+    "UsageError",
+    # personalization
+    "adapt",
+    "inner_lr_factor",
+    # parameter maths
+    "State",
+    "DifferentiableAdam",
+    "DifferentiableSGD",
+    "accumulate",
+    "average",
+    "interpolate",
+    "named_parameters",
+    "restore",
+    "scale",
+    "select",
+    "snapshot",
+    "strip_prefix",
+    # files
+    "atomic_write",
+    "check_tensors",
+    "current_umask",
+    "load_weights",
+    "weights_metadata",
+    "write_json",
+    "write_weights",
+    # output
+    "console",
+    "console_err",
+    "emit",
+    "say",
+    # images from poses
+    "keypoint_distances",
+    # retargeting
+    "FOOTAGE",
+    "RENDER",
+    "Footage",
+    "Motion",
+]

@@ -1,0 +1,1 @@
+"""``metaframe prepare``: real videos → a video dataset (needs the ``pose`` extra: OpenCV, MediaPipe)."""

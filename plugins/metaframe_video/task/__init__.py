@@ -1,0 +1,1 @@
+"""The ``video-shot`` task: few-shot tasks drawn from the shots of a video dataset, with pose images."""
