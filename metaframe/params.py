@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -125,12 +126,35 @@ class DifferentiableSGD:
         return {key: p - lr * grads[key] for key, p in params.items()}
 
 
-class DifferentiableAdam:
-    """Adam as a pure function of tensors, numerically equal to :class:`torch.optim.Adam`.
+class AdamDivide(torch.autograd.Function):
+    """Adam's parameter update ``p + a * m / (sqrt(v) / s + eps)``, computed as ``torch.optim.Adam`` does.
 
-    ``sqrt`` of a zero second moment has an infinite derivative; where the moment is exactly zero the
-    square root is taken of a constant instead, so its (zero) gradient never becomes NaN.
+    Its backward pass recomputes the denominator from ``v`` rather than keeping it and ``sqrt(v)``: per
+    step and parameter, MAML's graph then holds nothing beyond ``m`` and ``v``, which it keeps anyway.
+    ``sqrt`` has an infinite derivative at 0; where ``v`` is exactly 0 the gradient to ``v`` is 0, never NaN.
+    The backward pass is made of differentiable operations, so it can itself be differentiated.
     """
+
+    @staticmethod
+    def forward(ctx: Any, p: Tensor, m: Tensor, v: Tensor, a: float, s: float, eps: float) -> Tensor:
+        ctx.save_for_backward(m, v)
+        ctx.constants = a, s, eps
+        return torch.addcdiv(p, m, v.sqrt() / s + eps, value=a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        m, v = ctx.saved_tensors
+        a, s, eps = ctx.constants
+        root = v.sqrt()
+        denom = root / s + eps
+        grad_m = grad * a / denom
+        positive = v > 0
+        grad_v = torch.where(positive, -grad_m * m / (denom * 2 * s * torch.where(positive, root, 1.0)), 0.0)
+        return grad, grad_m, grad_v, None, None, None
+
+
+class DifferentiableAdam:
+    """Adam as a pure function of tensors, numerically equal to :class:`torch.optim.Adam`."""
 
     def __init__(self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         self.lr, self.betas, self.eps = lr, betas, eps
@@ -157,10 +181,7 @@ class DifferentiableAdam:
             # the fused kernels torch.optim.Adam uses: fewer tensors saved for the backward pass
             m = state[f"m.{key}"] = torch.lerp(state[f"m.{key}"], g, 1 - beta1)
             v = state[f"v.{key}"] = torch.addcmul(beta2 * state[f"v.{key}"], g, g, value=1 - beta2)
-            positive = v > 0
-            root = torch.where(positive, v, 1.0).sqrt() * positive
-            denom = root / math.sqrt(bias2) + self.eps
-            new[key] = torch.addcdiv(p, m, denom, value=-self.lr * lr_factor / bias1)
+            new[key] = AdamDivide.apply(p, m, v, -self.lr * lr_factor / bias1, math.sqrt(bias2), self.eps)
         return new
 
 

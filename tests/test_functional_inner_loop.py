@@ -122,3 +122,10 @@ def test_functional_adapt_leaves_the_model_weights_alone(plugins):
     weights = functional_adapt(session.model, sine_task(session).support, T, schedule, differentiate=("mlp",))
     assert all(torch.equal(a, b) for a, b in zip(params, session.model.networks.parameters()))
     assert set(weights) == {f"mlp.{k}" for k, _ in session.model.networks["mlp"].named_parameters()}
+
+
+def test_maml_refuses_a_model_of_several_networks_without_its_functional_step(plugins):
+    model = Quadratic(dim=2, lr=0.1)
+    model.inner_optimizer_specs = lambda: {"point": OptimizerSpec("sgd", 0.1), "other": OptimizerSpec("sgd", 0.1)}
+    with pytest.raises(UsageError, match="adapts 2 networks .*no functional_inner_step"):
+        plugins.algorithms.get("maml").factory({}, model, small_settings())

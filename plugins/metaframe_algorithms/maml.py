@@ -46,14 +46,19 @@ class MAMLOptions:
 
 
 def constant_networks(model: TaskModel) -> tuple[str, ...]:
-    """The networks the model adapts whose steps MAML does not differentiate; refuses a model that
-    differentiates a network it never adapts."""
+    """The networks the model adapts whose steps MAML does not differentiate; refuses, before step 0, a
+    model whose functional declarations do not describe its inner step."""
     adapted = tuple(model.inner_optimizer_specs())
     missing = [name for name in model.functional_networks if name not in adapted]
     if missing or not model.functional_networks:
         raise UsageError(
             f"maml: the model's functional_networks {model.functional_networks} must be among the networks "
             f"its inner step adapts {adapted}; fix the model's declaration"
+        )
+    if len(adapted) > 1 and type(model).functional_inner_step is TaskModel.functional_inner_step:
+        raise UsageError(
+            f"maml: {type(model).__name__} adapts {len(adapted)} networks ({', '.join(adapted)}) but has no "
+            "functional_inner_step saying how they take turns; the model must define it"
         )
     return tuple(name for name in adapted if name not in model.functional_networks)
 
