@@ -8,10 +8,11 @@ loop is T Adam steps (lr 1e-3, L1 loss). The methods:
   (meta-batch 1) of the engine's algorithms, built through the plugin registry as ``metaframe run`` does,
 * ``higher_maml``: the same second-order MAML written with ``higher.innerloop_ctx`` (the peer).
 
-Every round runs every method once, so a burst of load from elsewhere hits all of them alike; each ratio
-is computed within each round against its baseline (``BASELINES``) and reported as the median over
-rounds with its spread (min, max). Peak memory is measured in a fresh subprocess, for each method and for
-MAML with and without the checkpointed inner loop at several T. Prints one JSON object.
+Every round runs every method once, each beside its baseline, so a burst of load from elsewhere hits
+both alike; each ratio is computed within each round against its baseline (``BASELINES``) and reported
+as the median over rounds with its spread (min, max). Peak memory is measured in a fresh subprocess,
+for each method and for MAML with and without the checkpointed inner loop at several T. Prints one
+JSON object.
 
     python benchmarks/algorithms.py [--warmup 1] [--repeats 5] [--t 5] [--memory-t 5,10,20] [--device cpu|cuda]
 """
@@ -47,7 +48,7 @@ from metaframe.params import strip_prefix
 from metaframe.plugins import Plugins, load_plugins
 from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
 
-METHODS = ("plain", "reptile", "fomaml", "maml", "maml_checkpointed", "higher_maml")
+METHODS = ("plain", "reptile", "fomaml", "higher_maml", "maml", "maml_checkpointed")  # each beside its baseline
 BASELINES = {"reptile": "plain", "fomaml": "plain", "maml": "higher_maml", "maml_checkpointed": "maml"}
 ENGINE = {  # method -> (registered algorithm, its options)
     "reptile": ("reptile", {}),
@@ -62,6 +63,9 @@ TARGETS = {  # ratio -> the most it may be (time: median of per-round ratios; me
     "memory_maml_over_higher_maml": 0.90,
 }
 SWEPT = ("maml", "maml_checkpointed")  # the methods whose memory is measured at every --memory-t
+POSE2IM = ("pose2im_maml", "pose2im_maml_checkpointed")  # with --pose2im, also swept
+POSE2IM_MODEL = {"scale": "tiny", "size": 64, "ngf": 16, "ndf": 16}  # a GAN step: a D step, then a G step
+POSE2IM_K, POSE2IM_CHANNELS = 3, 5
 SIZE, BATCH, LR = 64, 8, 1e-3
 
 
@@ -197,8 +201,31 @@ def higher_maml_step(model: ImageRegressor, task: Task, t: int) -> Callable[[], 
     return run
 
 
+def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None]:
+    """One MAML meta-iteration on a small Pose2Im (64 px, K=3 frames cycled to a batch of 8)."""
+    size = POSE2IM_MODEL["size"]
+    torch.manual_seed(0)
+    info = {"in_channels": POSE2IM_CHANNELS, "size": size}
+    model = installed_plugins().models.get("pose2im").factory(dict(POSE2IM_MODEL), info).to(device)
+    frames = lambda: {  # noqa: E731
+        "pose": torch.rand(POSE2IM_K, POSE2IM_CHANNELS, size, size),
+        "image": torch.rand(POSE2IM_K, 3, size, size) * 2 - 1,
+    }
+    task = Task("person", frames(), frames()).to(device)
+    options = {"checkpoint_inner": method.endswith("_checkpointed")}
+    settings = RunSettings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
+    algorithm = installed_plugins().algorithms.get("maml").factory(options, model, settings)
+
+    def run() -> None:
+        algorithm.step([task], 0)
+
+    return run
+
+
 def build(method: str, device: torch.device, t: int) -> Callable[[], None]:
     """A zero-argument callable doing one iteration of ``method``, on its own copy of the model."""
+    if method in POSE2IM:
+        return pose2im_step(method, device, t)
     model = fresh_model(device)
     task = ColourTasks().sample(torch.Generator().manual_seed(0)).to(device)
     if method == "plain":
@@ -224,13 +251,13 @@ def timed(run: Callable[[], None], device: torch.device) -> tuple[float, float]:
 
 
 def time_all(device: torch.device, t: int, warmup: int, repeats: int) -> dict[str, dict[str, list[float]]]:
-    """Wall and CPU times of every method, interleaved round by round so that noise hits all alike; the
-    order rotates each round, so no method always follows the same one."""
+    """Wall and CPU times of every method, interleaved round by round so that noise hits all alike: each
+    method runs right beside its baseline, and every other round runs backwards (A B B A ...), so that
+    neither of a pair always runs first, or always after the same other method."""
     runs = {method: build(method, device, t) for method in METHODS}
     times: dict[str, dict[str, list[float]]] = {method: {"wall": [], "cpu": []} for method in METHODS}
     for round_ in range(warmup + repeats):
-        shift = round_ % len(METHODS)
-        for method in METHODS[shift:] + METHODS[:shift]:
+        for method in METHODS if round_ % 2 == 0 else reversed(METHODS):
             wall, cpu = timed(runs[method], device)
             if round_ >= warmup:
                 times[method]["wall"].append(wall)
@@ -300,7 +327,8 @@ def measurements(args: argparse.Namespace) -> list[tuple[str, int]]:
     """The (method, T) pairs whose peak memory is measured: every method at ``--t``, the swept ones at
     every ``--memory-t``."""
     swept = [(method, t) for method in SWEPT for t in args.memory_t if t != args.t]
-    return [(method, args.t) for method in METHODS] + swept
+    pose2im = [(method, t) for method in POSE2IM for t in args.memory_t] if args.pose2im else []
+    return [(method, args.t) for method in METHODS] + swept + pose2im
 
 
 def measure_all(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
@@ -324,13 +352,13 @@ def memory_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], d
     """
     command = [sys.executable, __file__, "--memory-child", "--device", args.device, "--t", str(args.t),
                "--memory-t", ",".join(map(str, args.memory_t)), "--threads", str(args.threads),
-               "--memory-runs", str(args.memory_runs)]  # fmt: skip
+               "--memory-runs", str(args.memory_runs), *(["--pose2im"] if args.pose2im else [])]  # fmt: skip
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 * 1024)}
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     results = json.loads(done.stdout)
     at_t = {r["method"]: r for r in results if r["t"] == args.t}
     by_t = {method: {t: next(r for r in results if (r["method"], r["t"]) == (method, t)) for t in args.memory_t}
-            for method in SWEPT}  # fmt: skip
+            for method in SWEPT + (POSE2IM if args.pose2im else ())}  # fmt: skip
     return at_t, by_t
 
 
@@ -430,6 +458,9 @@ def parse_args() -> argparse.Namespace:
         "threads wait on each other)",
     )  # fmt: skip
     parser.add_argument("--memory-runs", type=int, default=1, help="iterations per memory subprocess")
+    parser.add_argument(
+        "--pose2im", action="store_true", help="also sweep MAML's memory on a small Pose2Im GAN (slower)"
+    )
     parser.add_argument("--memory-child", action="store_true", help="internal: measure the peaks in this process")
     return parser.parse_args()
 

@@ -11,13 +11,14 @@ Like the loop, it knows nothing of any particular model or algorithm.
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
 
 from metaframe.loop import inner_lr_factor
 from metaframe.params import FunctionalOptimizer, named_parameters, of_network
 from metaframe.protocols import Batch, TaskModel
+from metaframe.recompute import recomputed_step
 
 
 def start_weights(model: TaskModel, networks: Collection[str], differentiate: Collection[str]) -> dict[str, Tensor]:
@@ -46,16 +47,16 @@ def functional_adapt(
     steps: int,
     schedule: str,
     differentiate: Collection[str],
-    checkpointed: bool = False,
+    recompute: bool = False,
 ) -> dict[str, Tensor]:
     """The weights of every adapted network after ``steps`` inner iterations on ``support``, as
     :func:`~metaframe.loop.adapt` would leave them, without changing the model's parameters.
 
     :param differentiate: networks whose steps keep their graph (second order); with none, the result
         equals ``adapt``'s weights and carries no graph.
-    :param checkpointed: wrap each iteration in ``torch.utils.checkpoint``: the backward pass recomputes
-        an iteration's activations instead of keeping them, so memory grows with T only by the weights
-        and optimizer state of each step, for about one more forward and inner backward per step.
+    :param recompute: keep no graph of an iteration, rebuild it in the backward pass
+        (:func:`metaframe.recompute.recomputed_step`): memory grows with T only by the weights and
+        optimizer state of each step, for one more first-order iteration per step.
     """
     model.train()
     model.set_support(support)
@@ -65,9 +66,9 @@ def functional_adapt(
     for i in range(steps):
         factor = inner_lr_factor(i, steps, schedule)
         optimizers = {name: optimizer.at(factor) for name, optimizer in optimizers.items()}
-        if checkpointed:
-            weights, optimizers = checkpoint(
-                model.functional_inner_step, weights, optimizers, support, use_reentrant=False
+        if recompute:
+            weights, optimizers = recomputed_step(
+                partial(model.functional_inner_step, batch=support), weights, optimizers
             )
         else:
             weights, optimizers = model.functional_inner_step(weights, optimizers, support)

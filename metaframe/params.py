@@ -172,7 +172,7 @@ class DifferentiableAdam:
     ) -> dict[str, Tensor]:
         """One Adam step; ``state`` is updated in place (its tensors are replaced, never mutated)."""
         beta1, beta2 = self.betas
-        state["step"] = state["step"] + 1
+        state["step"] = state["step"].detach() + 1  # a counter: never part of a graph
         step = float(state["step"])
         bias1, bias2 = 1 - beta1**step, 1 - beta2**step
         new = {}

@@ -95,7 +95,7 @@ class MAML(OuterAlgorithm):
             self.settings.t,
             self.settings.inner_schedule,
             differentiate=self.model.functional_networks,
-            checkpointed=self.options.checkpoint_inner,
+            recompute=self.options.checkpoint_inner,
         )
 
     def meta_gradient(self, task: Task) -> tuple[list[Tensor], float]:

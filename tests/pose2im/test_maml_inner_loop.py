@@ -57,14 +57,16 @@ def test_a_functional_step_that_differs_from_inner_step_is_caught():
         check_functional_inner_loop(model, person(3), small_settings(t=2))
 
 
-def test_checkpointed_inner_loop_gives_the_same_meta_gradient_on_pose2im(plugins):
-    task = person(3)
+@pytest.mark.parametrize("k", [3, 10])  # 10 > batch: each step draws a random subset, again when recomputed
+def test_checkpointed_inner_loop_gives_the_same_meta_gradient_on_pose2im(plugins, k):
+    task = person(k)
     results = []
     for checkpoint_inner in (False, True):
         model = small()
         maml = plugins.algorithms.get("maml").factory(
-            {"checkpoint_inner": checkpoint_inner}, model, small_settings(k=3, t=3)
+            {"checkpoint_inner": checkpoint_inner}, model, small_settings(k=k, t=3)
         )
+        torch.manual_seed(1)
         results.append(maml.meta_gradient(task))
     (plain, plain_loss), (checkpointed, checkpointed_loss) = results
     assert plain_loss == pytest.approx(checkpointed_loss, rel=1e-6)
