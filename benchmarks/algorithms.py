@@ -1,16 +1,20 @@
 """Speed and memory of one meta-iteration of each outer algorithm, against plain training and `higher`.
 
 A ~0.48 M-parameter conv encoder-decoder regresses 64×64 target images from 8 support images; the inner
-loop is T Adam steps (lr 1e-3, L1 loss). Prints one JSON object: the median milliseconds of
+loop is T Adam steps (lr 1e-3, L1 loss). The methods:
 
 * ``plain``: T ``torch.optim.Adam`` steps written by hand (the floor every algorithm pays),
-* ``reptile``, ``fomaml``, ``maml``: one meta-iteration (meta-batch 1) of the engine's algorithms, built
-  through the plugin registry exactly as ``metaframe run`` builds them,
-* ``higher_maml``: the same second-order MAML written with ``higher.innerloop_ctx`` (the peer),
+* ``reptile``, ``fomaml``, ``maml``, ``maml_checkpointed`` (``checkpoint_inner=true``): one meta-iteration
+  (meta-batch 1) of the engine's algorithms, built through the plugin registry as ``metaframe run`` does,
+* ``higher_maml``: the same second-order MAML written with ``higher.innerloop_ctx`` (the peer).
 
-the peak memory of each (measured in a fresh subprocess per method) and the ratios the targets are set on.
+Every round runs every method once, each beside its baseline, so a burst of load from elsewhere hits
+both alike; each ratio is computed within each round against its baseline (``BASELINES``) and reported
+as the median over rounds with its spread (min, max). Peak memory is measured in a fresh subprocess,
+for each method and for MAML with and without the checkpointed inner loop at several T. Prints one
+JSON object.
 
-    python benchmarks/algorithms.py [--warmup 2] [--repeats 7] [--t 5] [--device cpu|cuda]
+    python benchmarks/algorithms.py [--warmup 1] [--repeats 5] [--t 5] [--memory-t 5,10,20] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import ctypes
 import datetime
 import functools
+import gc
 import json
 import os
 import platform
@@ -43,13 +48,24 @@ from metaframe.params import strip_prefix
 from metaframe.plugins import Plugins, load_plugins
 from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
 
-METHODS = ("plain", "reptile", "fomaml", "maml", "higher_maml")
-TARGETS = {
+METHODS = ("plain", "reptile", "fomaml", "higher_maml", "maml", "maml_checkpointed")  # each beside its baseline
+BASELINES = {"reptile": "plain", "fomaml": "plain", "maml": "higher_maml", "maml_checkpointed": "maml"}
+ENGINE = {  # method -> (registered algorithm, its options)
+    "reptile": ("reptile", {}),
+    "fomaml": ("fomaml", {}),
+    "maml": ("maml", {}),
+    "maml_checkpointed": ("maml", {"checkpoint_inner": True}),
+}
+TARGETS = {  # ratio -> the most it may be (time: median of per-round ratios; memory: of the peaks)
     "reptile_over_plain": 1.10,
     "fomaml_over_plain": 1.30,
-    "maml_over_higher": 1.00,
-    "maml_mem_over_higher": 1.00,
+    "maml_over_higher_maml": 0.90,
+    "memory_maml_over_higher_maml": 0.90,
 }
+SWEPT = ("maml", "maml_checkpointed")  # the methods whose memory is measured at every --memory-t
+POSE2IM = ("pose2im_maml", "pose2im_maml_checkpointed")  # with --pose2im, also swept
+POSE2IM_MODEL = {"scale": "tiny", "size": 64, "ngf": 16, "ndf": 16}  # a GAN step: a D step, then a G step
+POSE2IM_K, POSE2IM_CHANNELS = 3, 5
 SIZE, BATCH, LR = 64, 8, 1e-3
 
 
@@ -152,10 +168,11 @@ def installed_plugins() -> Plugins:
     return load_plugins()
 
 
-def engine_step(name: str, model: ImageRegressor, task: Task, t: int) -> Callable[[], None]:
-    """One meta-iteration (meta-batch 1) of the registered algorithm ``name``."""
+def engine_step(method: str, model: ImageRegressor, task: Task, t: int) -> Callable[[], None]:
+    """One meta-iteration (meta-batch 1) of the registered algorithm behind ``method``."""
+    name, options = ENGINE[method]
     settings = RunSettings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
-    algorithm = installed_plugins().algorithms.get(name).factory({}, model, settings)
+    algorithm = installed_plugins().algorithms.get(name).factory(dict(options), model, settings)
     iteration = [0]
 
     def run() -> None:
@@ -184,8 +201,31 @@ def higher_maml_step(model: ImageRegressor, task: Task, t: int) -> Callable[[], 
     return run
 
 
+def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None]:
+    """One MAML meta-iteration on a small Pose2Im (64 px, K=3 frames cycled to a batch of 8)."""
+    size = POSE2IM_MODEL["size"]
+    torch.manual_seed(0)
+    info = {"in_channels": POSE2IM_CHANNELS, "size": size}
+    model = installed_plugins().models.get("pose2im").factory(dict(POSE2IM_MODEL), info).to(device)
+    frames = lambda: {  # noqa: E731
+        "pose": torch.rand(POSE2IM_K, POSE2IM_CHANNELS, size, size),
+        "image": torch.rand(POSE2IM_K, 3, size, size) * 2 - 1,
+    }
+    task = Task("person", frames(), frames()).to(device)
+    options = {"checkpoint_inner": method.endswith("_checkpointed")}
+    settings = RunSettings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
+    algorithm = installed_plugins().algorithms.get("maml").factory(options, model, settings)
+
+    def run() -> None:
+        algorithm.step([task], 0)
+
+    return run
+
+
 def build(method: str, device: torch.device, t: int) -> Callable[[], None]:
     """A zero-argument callable doing one iteration of ``method``, on its own copy of the model."""
+    if method in POSE2IM:
+        return pose2im_step(method, device, t)
     model = fresh_model(device)
     task = ColourTasks().sample(torch.Generator().manual_seed(0)).to(device)
     if method == "plain":
@@ -211,12 +251,14 @@ def timed(run: Callable[[], None], device: torch.device) -> tuple[float, float]:
 
 
 def time_all(device: torch.device, t: int, warmup: int, repeats: int) -> dict[str, dict[str, list[float]]]:
-    """Wall and CPU times of every method, interleaved round by round so that noise hits all alike."""
+    """Wall and CPU times of every method, interleaved round by round so that noise hits all alike: each
+    method runs right beside its baseline, and every other round runs backwards (A B B A ...), so that
+    neither of a pair always runs first, or always after the same other method."""
     runs = {method: build(method, device, t) for method in METHODS}
     times: dict[str, dict[str, list[float]]] = {method: {"wall": [], "cpu": []} for method in METHODS}
     for round_ in range(warmup + repeats):
-        for method, run in runs.items():
-            wall, cpu = timed(run, device)
+        for method in METHODS if round_ % 2 == 0 else reversed(METHODS):
+            wall, cpu = timed(runs[method], device)
             if round_ >= warmup:
                 times[method]["wall"].append(wall)
                 times[method]["cpu"].append(cpu)
@@ -255,8 +297,7 @@ def restart_peak_rss() -> float:
 
 
 def measure_one(method: str, device: torch.device, t: int, runs: int) -> dict[str, float]:
-    """Peak memory of ``method`` above the state after setup (this process runs nothing else)."""
-    warm_libraries(device)
+    """Peak memory of ``method`` while it runs, above the state after it was built."""
     run = build(method, device, t)
     baseline_rss = restart_peak_rss()
     if device.type == "cuda":
@@ -272,31 +313,70 @@ def measure_one(method: str, device: torch.device, t: int, runs: int) -> dict[st
 
 
 def warm_libraries(device: torch.device) -> None:
-    """A throwaway forward, backward and Adam step: one-time allocations (the first optimizer step imports
-    more of torch) are setup, charged to no method."""
+    """A throwaway forward, double backward and Adam step: one-time allocations (the first optimizer step
+    imports more of torch, the first double backward builds its kernels) are setup, charged to no method."""
     net = encoder_decoder().to(device)
     optimizer = torch.optim.Adam(net.parameters())
-    net(torch.zeros(BATCH, 3, SIZE, SIZE, device=device)).sum().backward()
+    loss = net(torch.zeros(BATCH, 3, SIZE, SIZE, device=device)).square().mean()
+    grads = torch.autograd.grad(loss, list(net.parameters()), create_graph=True)
+    sum(g.square().sum() for g in grads).backward()
     optimizer.step()
 
 
-def memory_all(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Re-run this script with ``--one METHOD`` for each method, so each peak is measured alone."""
-    results = {}
-    for method in METHODS:
-        command = [sys.executable, __file__, "--one", method, "--device", args.device, "--t", str(args.t),
-                   "--threads", str(args.threads), "--memory-runs", str(args.memory_runs)]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        results[method] = json.loads(done.stdout)
+def measurements(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The (method, T) pairs whose peak memory is measured: every method at ``--t``, the swept ones at
+    every ``--memory-t``."""
+    swept = [(method, t) for method in SWEPT for t in args.memory_t if t != args.t]
+    pose2im = [(method, t) for method in POSE2IM for t in args.memory_t] if args.pose2im else []
+    return [(method, args.t) for method in METHODS] + swept + pose2im
+
+
+def measure_all(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
+    """In this fresh process, the peak of each measurement in turn, each freed before the next."""
+    warm_libraries(device)
+    results = []
+    for method, t in measurements(args):
+        results.append({"method": method, "t": t, **measure_one(method, device, t, args.memory_runs)})
+        gc.collect()
     return results
 
 
-def time_ratios(ms: dict[str, float]) -> dict[str, float]:
-    """The time ratios the targets are set on."""
+def memory_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str, dict[int, dict[str, float]]]]:
+    """Re-run this script with ``--memory-child``: a fresh process that has run nothing else measures
+    every method's peak at ``--t`` and the swept methods' peaks at every ``--memory-t``.
+
+    The child's malloc hands every block of 64 KiB or more straight back to the system when it is freed
+    (a fixed ``MALLOC_MMAP_THRESHOLD_``; glibc otherwise raises the threshold as it goes and keeps freed
+    blocks), so its resident size follows the tensors alive rather than what malloc happens to keep, and
+    one measurement's leftovers cannot hide the next one's growth.
+    """
+    command = [sys.executable, __file__, "--memory-child", "--device", args.device, "--t", str(args.t),
+               "--memory-t", ",".join(map(str, args.memory_t)), "--threads", str(args.threads),
+               "--memory-runs", str(args.memory_runs), *(["--pose2im"] if args.pose2im else [])]  # fmt: skip
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 * 1024)}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    results = json.loads(done.stdout)
+    at_t = {r["method"]: r for r in results if r["t"] == args.t}
+    by_t = {method: {t: next(r for r in results if (r["method"], r["t"]) == (method, t)) for t in args.memory_t}
+            for method in SWEPT + (POSE2IM if args.pose2im else ())}  # fmt: skip
+    return at_t, by_t
+
+
+def ratio_name(method: str) -> str:
+    """How a method's ratio to its baseline is named in the report."""
+    return f"{method}_over_{BASELINES[method]}"
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min and max of ``values``, rounded for the report."""
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3)}
+
+
+def round_ratios(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Each method's time over its baseline's in the same round, summarized over the rounds."""
     return {
-        "reptile_over_plain": ms["reptile"] / ms["plain"],
-        "fomaml_over_plain": ms["fomaml"] / ms["plain"],
-        "maml_over_higher": ms["maml"] / ms["higher_maml"],
+        ratio_name(method): spread([a / b for a, b in zip(times[method], times[baseline])])
+        for method, baseline in BASELINES.items()
     }
 
 
@@ -311,19 +391,43 @@ def describe(device: torch.device) -> str:
     return f"cpu: {name}, {os.cpu_count()} cores"
 
 
-def report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
-    """The benchmark's JSON document: medians and target ratios first, then the spread behind them."""
-    memory = memory_all(args)  # first, while this process is small (a child may inherit its peak)
-    times = time_all(device, args.t, args.warmup, args.repeats)
-    wall = {method: statistics.median(t["wall"]) for method, t in times.items()}
+def memory_report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+    """Peaks at ``--t``, their ratios to the baselines, and the swept methods' peaks by T."""
+    at_t, by_t = memory_all(args)
     key = "peak_cuda_increase_mib" if device.type == "cuda" else "peak_rss_increase_mib"
-    found = {**time_ratios(wall), "maml_mem_over_higher": memory["maml"][key] / memory["higher_maml"][key]}
-    best = {method: min(t["wall"]) for method, t in times.items()}
-    cpu = {method: statistics.median(t["cpu"]) for method, t in times.items()}
-    rounded = lambda values: {name: round(value, 3) for name, value in values.items()}  # noqa: E731
+    peaks = {method: m[key] for method, m in at_t.items()}
+    return {
+        "measure": key,
+        "peak_mib": {method: round(value, 1) for method, value in peaks.items()},
+        "ratios": {ratio_name(m): round(peaks[m] / peaks[b], 3) for m, b in BASELINES.items()},
+        "peak_mib_by_t": {method: {str(t): round(m[key], 1) for t, m in runs.items()} for method, runs in by_t.items()},
+    }
+
+
+def time_report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+    """Per-method wall and CPU milliseconds (median, min, max) and the per-round ratios to the baselines."""
+    times = time_all(device, args.t, args.warmup, args.repeats)
+    wall = {method: t["wall"] for method, t in times.items()}
+    return {
+        "wall_ms": {method: {k: round(v, 1) for k, v in spread(t).items()} for method, t in wall.items()},
+        "cpu_ms": {method: round(statistics.median(t["cpu"]), 1) for method, t in times.items()},
+        "ratios": round_ratios(wall),
+        "ratios_of_cpu": {
+            name: r["median"] for name, r in round_ratios({m: t["cpu"] for m, t in times.items()}).items()
+        },
+    }
+
+
+def report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+    """The benchmark's JSON document: the set-up, the targets and whether they hold, time, memory."""
+    memory = memory_report(args, device)  # first, while this process is small (a child may inherit its peak)
+    timing = time_report(args, device)
+    found = {name: r["median"] for name, r in timing["ratios"].items()}
+    found |= {f"memory_{name}": value for name, value in memory["ratios"].items()}
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "device": describe(device),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "params": sum(p.numel() for p in encoder_decoder().parameters()),
@@ -331,29 +435,33 @@ def report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         "t": args.t,
         "warmup": args.warmup,
         "repeats": args.repeats,
-        **{f"{method}_ms": round(value, 1) for method, value in wall.items()},
-        **rounded(found),
         "targets": TARGETS,
+        "found": {name: found[name] for name in TARGETS},
         "met": {name: found[name] <= target for name, target in TARGETS.items()},
-        "min_ms": {method: round(value, 1) for method, value in best.items()},
-        "max_ms": {method: round(max(t["wall"]), 1) for method, t in times.items()},
-        "cpu_ms": {method: round(value, 1) for method, value in cpu.items()},
-        "ratios_of_min": rounded(time_ratios(best)),
-        "ratios_of_cpu": rounded(time_ratios(cpu)),
-        "memory_mib": {method: rounded(m) for method, m in memory.items()},
-        "memory_measure": key,
+        "time": timing,
+        "memory": memory,
     }
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warmup", type=int, default=2, help="untimed rounds first")
-    parser.add_argument("--repeats", type=int, default=7, help="timed rounds (the median is reported)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds (medians and spreads over them)")
     parser.add_argument("--t", type=int, default=5, help="inner steps T")
+    parser.add_argument(
+        "--memory-t", type=lambda text: [int(t) for t in text.split(",")], default=[5, 10, 20],
+        help="comma-separated T at which MAML's peak memory is measured with and without checkpoint_inner",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
-    parser.add_argument("--memory-runs", type=int, default=2, help="iterations per memory subprocess")
-    parser.add_argument("--one", choices=METHODS, help="internal: measure the peak memory of one method")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (default 1: steady on a shared machine, where more "
+        "threads wait on each other)",
+    )  # fmt: skip
+    parser.add_argument("--memory-runs", type=int, default=1, help="iterations per memory subprocess")
+    parser.add_argument(
+        "--pose2im", action="store_true", help="also sweep MAML's memory on a small Pose2Im GAN (slower)"
+    )
+    parser.add_argument("--memory-child", action="store_true", help="internal: measure the peaks in this process")
     return parser.parse_args()
 
 
@@ -361,8 +469,8 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    if args.one:
-        print(json.dumps(measure_one(args.one, device, args.t, args.memory_runs)))
+    if args.memory_child:
+        print(json.dumps(measure_all(args, device)))
         return
     print(json.dumps(report(args, device), indent=2))
 

@@ -19,17 +19,21 @@ from metaframe.checkpoint import (
 )
 from metaframe.config import Preset, RunSettings, parse_options
 from metaframe.errors import UsageError
+from metaframe.functional import functional_adapt
 from metaframe.hookspecs import Register, hookimpl
 from metaframe.loop import adapt, inner_lr_factor
 from metaframe.output import console, console_err, emit, say
 from metaframe.params import (
     DifferentiableAdam,
     DifferentiableSGD,
+    FunctionalOptimizer,
+    OptimizerSpec,
     State,
     accumulate,
     average,
     interpolate,
     named_parameters,
+    of_network,
     restore,
     scale,
     select,
@@ -83,15 +87,19 @@ __all__ = [
     "UsageError",
     # personalization
     "adapt",
+    "functional_adapt",
     "inner_lr_factor",
     # parameter maths
     "State",
     "DifferentiableAdam",
     "DifferentiableSGD",
+    "FunctionalOptimizer",
+    "OptimizerSpec",
     "accumulate",
     "average",
     "interpolate",
     "named_parameters",
+    "of_network",
     "restore",
     "scale",
     "select",

@@ -25,6 +25,9 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from metaframe.errors import UsageError
+from metaframe.params import FunctionalOptimizer, OptimizerSpec, of_network
+
 Batch = dict[str, Tensor]
 """A batch is a dict of tensors sharing their first (batch) dimension."""
 
@@ -39,7 +42,9 @@ Tasks declare what they yield (:attr:`TaskSampler.batch_keys`), models what they
 
 # Capabilities a model may declare; algorithms list the ones they require.
 FUNCTIONAL = "functional"
-"""The model implements :meth:`TaskModel.functional_loss` (needed by second-order MAML)."""
+"""The model implements :meth:`TaskModel.functional_loss` and offers its inner step as a pure function of
+the parameters (:meth:`TaskModel.functional_inner_step`, :meth:`TaskModel.inner_optimizer_specs`), so
+second-order MAML differentiates through the very iterations :func:`metaframe.loop.adapt` runs."""
 SAMPLES = "samples"
 """The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
 IMAGES = "images"
@@ -236,9 +241,45 @@ class TaskModel(ABC):
         """With :data:`FUNCTIONAL`: the inner-loop loss as a function of ``params``.
 
         ``params`` maps qualified names (``"generator.model.1.weight"``) of every parameter of
-        :attr:`functional_networks` to tensors; other networks are held fixed at their current weights.
+        :attr:`functional_networks` to tensors. Another network's entries, when given (MAML passes the
+        adapted weights of every network), are used held fixed; absent, its current weights are.
         """
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'functional' capability")
+
+    def inner_optimizer_specs(self) -> dict[str, OptimizerSpec]:
+        """With :data:`FUNCTIONAL`: the optimizer (kind and hyper-parameters) of each network that
+        :meth:`inner_optimizers` returns, keyed alike. A model should build its optimizers from these
+        (:meth:`OptimizerSpec.build`) so both inner loops use the same ones. Default: read from
+        :meth:`inner_optimizers` when each is a plain ``torch.optim.SGD`` or ``Adam``; anything else is
+        refused rather than approximated."""
+        specs = {}
+        for name, optimizer in self.inner_optimizers().items():
+            try:
+                specs[name] = OptimizerSpec.of(optimizer)
+            except ValueError as error:
+                raise UsageError(
+                    f"{type(self).__name__}'s inner optimizer for {name!r} cannot be differentiated ({error}); "
+                    "give the model an inner_optimizer_specs() of sgd or adam"
+                ) from None
+        return specs
+
+    def functional_inner_step(
+        self, params: Mapping[str, Tensor], optimizers: Mapping[str, FunctionalOptimizer], batch: Batch
+    ) -> tuple[dict[str, Tensor], dict[str, FunctionalOptimizer]]:
+        """With :data:`FUNCTIONAL`: :meth:`inner_step` as a pure function, the same iteration on the same
+        batch (the same filling, for a GAN the same D step then G step), with every network's weights
+        taken from ``params`` (qualified names, every network of :meth:`inner_optimizer_specs`) and each
+        update made by ``optimizers[name].step(params_of_name, loss)``. Returns the new parameters and
+        optimizers; nothing is changed in place. Whether a network's steps are differentiated is the
+        optimizer's business, not the model's. Default: for a model with one network, one step on
+        :meth:`functional_loss`; a model with several networks must say how they take turns."""
+        if len(optimizers) != 1:
+            raise NotImplementedError(
+                f"{type(self).__name__} adapts {len(optimizers)} networks; it must define functional_inner_step"
+            )
+        name, optimizer = next(iter(optimizers.items()))
+        moved, optimizer = optimizer.step(of_network(params, name), self.functional_loss(params, batch))
+        return {**params, **moved}, {name: optimizer}
 
     def render_samples(self, batch: Batch) -> Tensor:
         """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
@@ -295,6 +336,11 @@ class OuterAlgorithm(ABC):
     @abstractmethod
     def step(self, tasks: list[Task], iteration: int) -> dict[str, float]:
         """Perform meta-iteration ``iteration`` (0-based) over ``tasks``; return scalars to log."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about how this algorithm meta-learns that its options do not show (e.g. which parts of
+        the inner loop it differentiates), JSON-serializable; recorded in ``run.json``. Default: none."""
+        return {}
 
     def state_dict(self) -> dict[str, Any]:
         """State beyond the model's weights needed to resume (outer optimizer, ...)."""

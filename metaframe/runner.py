@@ -73,7 +73,7 @@ def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None)
     record = {
         "config": config.to_json(),
         "init": str(init) if init else None,
-        "provenance": provenance(plugins, config, session.model),
+        "provenance": provenance(plugins, config, session.model, algorithm),
         "metaframe": __version__,
         "command": sys.argv,
         "started": now(),

@@ -111,8 +111,10 @@ def build_algorithm(session: Session, plugins: Plugins) -> OuterAlgorithm:
     return algorithm
 
 
-def provenance(plugins: Plugins, config: RunConfig, model: TaskModel) -> dict[str, Any]:
-    """Which plugins (and versions) built this run, and what the model wants recorded."""
+def provenance(
+    plugins: Plugins, config: RunConfig, model: TaskModel, algorithm: OuterAlgorithm | None = None
+) -> dict[str, Any]:
+    """Which plugins (and versions) built this run, and what the model and the algorithm want recorded."""
     names = {
         "algorithm": plugins.algorithms.get(config.algorithm).plugin,
         "model": plugins.models.get(config.model).plugin,
@@ -124,4 +126,5 @@ def provenance(plugins: Plugins, config: RunConfig, model: TaskModel) -> dict[st
         "torch": torch.__version__,
         "device": str(model.device),
         "model_notes": dict(getattr(model, "notes", {})),
+        "algorithm_notes": algorithm.describe() if algorithm is not None else {},
     }

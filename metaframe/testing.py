@@ -1,8 +1,9 @@
 """Helpers for testing metaframe and third-party plugins: contract checks and a CLI runner.
 
-Plugin authors can call :func:`check_sampler`, :func:`check_model` and :func:`check_algorithm` from
-their own tests; metaframe runs them over every registered name. With :mod:`metaframe.api` it is the
-whole of metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here for them).
+Plugin authors can call :func:`check_sampler`, :func:`check_model` (which runs
+:func:`check_functional_inner_loop` for a functional model) and :func:`check_algorithm` from their own
+tests; metaframe runs them over every registered name. With :mod:`metaframe.api` it is the whole of
+metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here for them).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from metaframe.batch_contract import batch_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunSettings
 from metaframe.errors import UsageError
+from metaframe.functional import functional_adapt
 from metaframe.loop import adapt
-from metaframe.params import snapshot
+from metaframe.params import restore, snapshot
 from metaframe.plugins import Plugins, load_plugins, use_plugins
 from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
 from metaframe.registry import Entry, legacy_declarations
@@ -33,6 +35,7 @@ __all__ = [
     "CliResult",
     "Plugins",
     "check_algorithm",
+    "check_functional_inner_loop",
     "check_model",
     "check_sampler",
     "load_plugins",
@@ -94,6 +97,7 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
         named = {f"{n}.{k}" for n in model.functional_networks for k, _ in model.networks[n].named_parameters()}
         loss = model.functional_loss({k: v for k, v in params.items() if k in named}, task.support)
         assert loss.dim() == 0 and torch.isfinite(loss)
+        check_functional_inner_loop(model, task, small_settings(t=steps))
     if SAMPLES in model.capabilities:
         picture = model.render_samples(task.query)
         assert picture.dtype == torch.uint8 and picture.dim() == 3 and picture.shape[-1] == 3
@@ -102,6 +106,29 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
         frames = model.render(poses)
         assert frames.shape[0] == batch_size(task.query) and frames.shape[1] == 3, "render gives B×3×H×W frames"
         assert bool(torch.isfinite(frames).all()) and frames.min() >= -1 and frames.max() <= 1
+
+
+def check_functional_inner_loop(
+    model: TaskModel, task: Task, settings: RunSettings | None = None, atol: float = 1e-6
+) -> None:
+    """With :data:`FUNCTIONAL`: the functional inner loop with its graph cut (the trajectory second-order
+    MAML differentiates) reaches the weights :func:`~metaframe.loop.adapt` reaches, to ``atol``, after
+    ``settings.t`` iterations from the same weights and seed, and leaves the model's parameters alone."""
+    settings = settings or small_settings(t=3)
+    start = snapshot(model.networks)
+    torch.manual_seed(settings.seed)
+    weights = functional_adapt(model, task.support, settings.t, settings.inner_schedule, differentiate=())
+    params = {f"{n}.{k}": p for n, network in model.networks.items() for k, p in network.named_parameters()}
+    assert all(torch.equal(p, start[key]) for key, p in params.items()), "functional_adapt changed the model"
+    restore(model.networks, start)  # buffers (batch-norm statistics) move in both loops
+    torch.manual_seed(settings.seed)
+    adapt(model, task.support, settings.t, settings.inner_schedule)
+    moved = {key for key, p in params.items() if not torch.equal(p, start[key])}
+    assert moved, "adapt moved no weight"
+    assert moved <= set(weights), f"the functional inner step leaves out {sorted(moved - set(weights))[:3]}"
+    for key, value in weights.items():
+        torch.testing.assert_close(value, params[key], atol=atol, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+    restore(model.networks, start)
 
 
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:

@@ -7,6 +7,7 @@ from torch import nn
 
 from metaframe.config import RunConfig
 from metaframe.loop import inner_lr_factor
+from metaframe.params import OptimizerSpec
 from metaframe.session import build_algorithm, build_session
 from metaframe.testing import small_settings
 
@@ -32,11 +33,9 @@ def test_meta_gradient_matches_higher(plugins, kind):
     session = build_session(config, plugins)
     session.model.networks.double()
     if kind == "adam":
-        # higher adds eps to sqrt(v) before bias correction, torch.optim after it; with eps → 0 both agree
-        network = session.model.networks["mlp"]
-        session.model.inner_optimizers = lambda: {
-            "mlp": torch.optim.Adam(network.parameters(), lr=0.03, betas=(0.5, 0.999), eps=1e-16)
-        }
+        # higher adds eps to sqrt(v) before bias correction, torch.optim after it; with eps → 0 both agree.
+        # The model's spec is what both MAML and its torch.optim optimizers (given to higher) are made from.
+        session.model.inner_optimizer_specs = lambda: {"mlp": OptimizerSpec("adam", 0.03, (0.5, 0.999), 1e-16)}
     maml = build_algorithm(session, plugins)
     task = session.sampler.sample(torch.Generator().manual_seed(4))
     task.support = {k: v.double() for k, v in task.support.items()}

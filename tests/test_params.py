@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from metaframe.params import DifferentiableAdam, DifferentiableSGD, average, interpolate, restore, snapshot
+from metaframe.params import AdamDivide, DifferentiableAdam, DifferentiableSGD, average, interpolate, restore, snapshot
 
 
 def test_interpolate_and_average_skip_integer_buffers():
@@ -65,3 +65,28 @@ def test_differentiable_adam_has_finite_second_derivatives_at_zero_gradient():
     new = optimizer.update({"w": w}, {"w": grad}, state, 1.0)["w"]
     (second,) = torch.autograd.grad(new.sum(), [w])
     assert torch.isfinite(second).all()
+
+
+def test_adam_divide_backward_equals_autograd_of_the_same_formula():
+    torch.manual_seed(0)
+    p, m = torch.randn(6, dtype=torch.double), torch.randn(6, dtype=torch.double)
+    v = torch.rand(6, dtype=torch.double) + 0.1
+    inputs = [t.clone().requires_grad_() for t in (p, m, v)]
+    assert torch.autograd.gradcheck(lambda p, m, v: AdamDivide.apply(p, m, v, -0.3, 0.7, 1e-8), inputs)
+    assert torch.autograd.gradgradcheck(lambda p, m, v: AdamDivide.apply(p, m, v, -0.3, 0.7, 1e-8), inputs)
+    ours = torch.autograd.grad(AdamDivide.apply(*inputs, -0.3, 0.7, 1e-8).sum(), inputs)
+    plain = torch.autograd.grad(
+        torch.addcdiv(inputs[0], inputs[1], inputs[2].sqrt() / 0.7 + 1e-8, value=-0.3).sum(), inputs
+    )
+    for a, b in zip(ours, plain):
+        torch.testing.assert_close(a, b)
+
+
+def test_adam_divide_gives_zero_not_nan_where_the_second_moment_is_zero():
+    inputs = [
+        torch.ones(2, requires_grad=True),
+        torch.ones(2, requires_grad=True),
+        torch.tensor([0.0, 4.0], requires_grad=True),
+    ]
+    grads = torch.autograd.grad(AdamDivide.apply(*inputs, -0.1, 1.0, 1e-8).sum(), inputs)
+    assert all(torch.isfinite(g).all() for g in grads) and grads[2][0] == 0 and grads[2][1] != 0

@@ -1,13 +1,18 @@
-"""Second-order MAML (Finn et al., 2017) through the inner loop, on ``torch.func``.
+"""Second-order MAML (Finn et al., 2017) through the inner loop that personalization runs.
 
-The inner loop is written functionally: the model's :meth:`~metaframe.protocols.TaskModel.functional_loss`
-of an explicit parameter dict, gradients with ``create_graph=True`` and a differentiable SGD or Adam
-step, so the query loss after T steps can be differentiated with respect to the initial weights.
+The inner loop is :func:`metaframe.functional.functional_adapt`: the T iterations of
+:func:`metaframe.loop.adapt` — the model's own inner step in its functional form, its own optimizers and
+the run's learning-rate schedule — on explicit tensors, so the query loss after them can be
+differentiated with respect to the initial weights. The networks differentiated (and meta-learned) are
+the model's ``functional_networks``; any other network the model adapts (Pose2Im's discriminator) takes
+its inner steps exactly as in ``adapt``, but they enter the meta-gradient as constants. ``describe``
+says so in ``run.json``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -15,14 +20,12 @@ from torch import Tensor
 from metaframe.api import (
     FUNCTIONAL,
     Batch,
-    DifferentiableAdam,
-    DifferentiableSGD,
     OuterAlgorithm,
     RunSettings,
     Task,
     TaskModel,
     UsageError,
-    inner_lr_factor,
+    functional_adapt,
     named_parameters,
 )
 from metaframe_algorithms.common import outer_optimizer
@@ -34,58 +37,72 @@ class MAMLOptions:
 
     :param outer_lr: learning rate of the outer optimizer.
     :param outer_optimizer: ``adam`` or ``sgd``.
-    :param inner_optimizer: ``auto`` (the same kind, lr and betas as the model's own inner optimizer),
-        ``sgd`` or ``adam``.
-    :param inner_lr: overrides the inner learning rate (default: the model's).
+    :param checkpoint_inner: recompute each inner step's activations during the backward pass
+        (``torch.utils.checkpoint``) instead of keeping all T steps': memory about flat in T, for roughly
+        one more forward and inner backward per step.
     """
 
     outer_lr: float = 1e-3
     outer_optimizer: str = "adam"
-    inner_optimizer: str = "auto"
-    inner_lr: float | None = None
+    checkpoint_inner: bool = False
 
     def __post_init__(self) -> None:
-        if self.outer_lr <= 0 or (self.inner_lr is not None and self.inner_lr <= 0):
-            raise ValueError(f"learning rates must be positive, got outer_lr={self.outer_lr}, inner_lr={self.inner_lr}")
+        if self.outer_lr <= 0:
+            raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
 
 
-def differentiable_optimizer(model: TaskModel, kind: str, lr: float | None) -> DifferentiableSGD | DifferentiableAdam:
-    """A differentiable twin of the model's inner optimizer for its functional networks."""
-    own = model.inner_optimizers()[model.functional_networks[0]]
-    group = own.param_groups[0]
-    if kind == "auto":
-        kind = "adam" if isinstance(own, torch.optim.Adam) else "sgd"
-    lr = group["lr"] if lr is None else lr
-    if kind == "adam":
-        return DifferentiableAdam(lr, tuple(group.get("betas", (0.9, 0.999))), group.get("eps", 1e-8))
-    if kind == "sgd":
-        return DifferentiableSGD(lr)
-    raise UsageError(f"algorithm.inner_optimizer must be auto, sgd or adam, got {kind!r}")
+def constant_networks(model: TaskModel) -> tuple[str, ...]:
+    """The networks the model adapts whose steps MAML does not differentiate; refuses, before step 0, a
+    model whose functional declarations do not describe its inner step."""
+    adapted = tuple(model.inner_optimizer_specs())
+    missing = [name for name in model.functional_networks if name not in adapted]
+    if missing or not model.functional_networks:
+        raise UsageError(
+            f"maml: the model's functional_networks {model.functional_networks} must be among the networks "
+            f"its inner step adapts {adapted}; fix the model's declaration"
+        )
+    if len(adapted) > 1 and type(model).functional_inner_step is TaskModel.functional_inner_step:
+        raise UsageError(
+            f"maml: {type(model).__name__} adapts {len(adapted)} networks ({', '.join(adapted)}) but has no "
+            "functional_inner_step saying how they take turns; the model must define it"
+        )
+    return tuple(name for name in adapted if name not in model.functional_networks)
 
 
 class MAML(OuterAlgorithm):
-    """Second-order MAML: the exact meta-gradient through T inner steps (torch.func)."""
+    """Second-order MAML: the exact meta-gradient through the T inner iterations ``adapt`` runs."""
 
     requires = frozenset({FUNCTIONAL})
 
     def __init__(self, options: MAMLOptions, model: TaskModel, settings: RunSettings) -> None:
         self.options, self.model, self.settings = options, model, settings
+        self.constant = constant_networks(model)  # also checks the model's declarations before step 0
         self.params = named_parameters(model.networks, model.functional_networks)
-        self.inner = differentiable_optimizer(model, options.inner_optimizer, options.inner_lr)
         self.optimizer = outer_optimizer(options.outer_optimizer, self.params.values(), options.outer_lr)
 
+    def describe(self) -> dict[str, Any]:
+        """Which parts of the inner loop the meta-gradient goes through, and with which optimizers."""
+        specs = self.model.inner_optimizer_specs()
+        return {
+            "differentiated": list(self.model.functional_networks),
+            "constant": list(self.constant),
+            "inner_loop": "the model's functional_inner_step, the iteration adapt runs, T times with the run's "
+            "inner schedule; second order through the differentiated networks' steps, the constant networks' "
+            "steps taken as in adapt but not differentiated; query loss: functional_loss at the adapted weights",
+            "inner_optimizers": {name: asdict(spec) for name, spec in specs.items()},
+            "checkpoint_inner": self.options.checkpoint_inner,
+        }
+
     def adapted(self, support: Batch) -> dict[str, Tensor]:
-        """The parameters after T differentiable inner steps from the current ones."""
-        fast: dict[str, Tensor] = dict(self.params)
-        state = self.inner.init(fast)
-        steps = self.settings.t
-        for i in range(steps):
-            loss = self.model.functional_loss(fast, support)
-            grads = torch.autograd.grad(loss, list(fast.values()), create_graph=True)
-            fast = self.inner.update(
-                fast, dict(zip(fast, grads)), state, inner_lr_factor(i, steps, self.settings.inner_schedule)
-            )
-        return fast
+        """Every adapted network's weights after T inner iterations, differentiable in the initial ones."""
+        return functional_adapt(
+            self.model,
+            support,
+            self.settings.t,
+            self.settings.inner_schedule,
+            differentiate=self.model.functional_networks,
+            recompute=self.options.checkpoint_inner,
+        )
 
     def meta_gradient(self, task: Task) -> tuple[list[Tensor], float]:
         """d(query loss after adaptation)/d(initial parameters) for one task, and that query loss."""
@@ -93,7 +110,6 @@ class MAML(OuterAlgorithm):
         return list(torch.autograd.grad(query_loss, list(self.params.values()))), query_loss.item()
 
     def step(self, tasks: list[Task], iteration: int) -> dict[str, float]:
-        self.model.train()
         totals = [torch.zeros_like(p) for p in self.params.values()]
         losses = []
         for task in tasks:

@@ -3,7 +3,9 @@
 One inner iteration is a discriminator step then a generator step, each with its own Adam. The
 generator's objective is GAN + feature matching (+ VGG19 perceptual, + L1), always computed against
 the discriminator's current weights held fixed, so the same function serves the inner step, FOMAML's
-``losses`` and MAML's ``functional_loss`` (where the discriminator is the fixed "universal" one).
+``losses`` and MAML's ``functional_loss``. The iteration exists twice, in place (``inner_step``, what
+``adapt`` runs) and on explicit weights (``functional_inner_step``, what MAML differentiates), built from
+the same pieces and tested equal.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from metaframe.api import (
     RENDER,
     SAMPLES,
     Batch,
+    FunctionalOptimizer,
+    OptimizerSpec,
     TaskModel,
     UsageError,
     batch_size,
+    of_network,
     parse_options,
     strip_prefix,
 )
@@ -123,32 +128,51 @@ class Pose2ImModel(TaskModel):
             raise RuntimeError("a reference-conditioned pose2im model draws only after set_support (adapt calls it)")
         return self.support
 
-    def discriminate(self, pose: Tensor, image: Tensor, fixed: bool = False) -> losses.Predictions:
-        """The discriminator's multi-scale outputs on (pose, image); ``fixed``: its weights get no gradient."""
+    def discriminate(
+        self, pose: Tensor, image: Tensor, fixed: bool = False, params: Mapping[str, Tensor] | None = None
+    ) -> losses.Predictions:
+        """The discriminator's multi-scale outputs on (pose, image), with its own weights or with ``params``
+        (unprefixed); ``fixed``: its weights get no gradient."""
         discriminator = self.networks["discriminator"]
         pair = torch.cat([pose, image], dim=1)
-        if not fixed:
+        if params is None and not fixed:
             return discriminator(pair)
-        params = {key: value.detach() for key, value in discriminator.named_parameters()}
-        return functional_call(discriminator, params, (pair,))
+        params = dict(discriminator.named_parameters()) if params is None else params
+        if fixed:
+            params = {key: value.detach() for key, value in params.items()}
+        return functional_call(discriminator, dict(params), (pair,))
 
-    def discriminator_loss(self, pose: Tensor, real: Tensor, fake: Tensor, weights: Tensor | None = None) -> Tensor:
-        """pix2pixHD's D objective: half the GAN loss on real pairs plus on generated pairs (no G gradient)."""
+    def discriminator_loss(
+        self,
+        pose: Tensor,
+        real: Tensor,
+        fake: Tensor,
+        weights: Tensor | None = None,
+        params: Mapping[str, Tensor] | None = None,
+    ) -> Tensor:
+        """pix2pixHD's D objective: half the GAN loss on real pairs plus on generated pairs (no G gradient),
+        with the discriminator's own weights or ``params`` (unprefixed)."""
         mode = self.options.gan_loss
-        on_real = losses.gan_loss(self.discriminate(pose, real), True, mode, weights)
-        on_fake = losses.gan_loss(self.discriminate(pose, fake.detach()), False, mode, weights)
+        on_real = losses.gan_loss(self.discriminate(pose, real, params=params), True, mode, weights)
+        on_fake = losses.gan_loss(self.discriminate(pose, fake.detach(), params=params), False, mode, weights)
         return 0.5 * (on_real + on_fake)
 
     def generator_terms(
-        self, pose: Tensor, real: Tensor, fake: Tensor, weights: Tensor | None = None
+        self,
+        pose: Tensor,
+        real: Tensor,
+        fake: Tensor,
+        weights: Tensor | None = None,
+        discriminator: Mapping[str, Tensor] | None = None,
     ) -> dict[str, Tensor]:
-        """Each weighted term of the G objective against the current discriminator, held fixed."""
+        """Each weighted term of the G objective against the discriminator held fixed: its current weights,
+        or ``discriminator`` (unprefixed)."""
         opts = self.options
-        predicted = self.discriminate(pose, fake, fixed=True)
+        predicted = self.discriminate(pose, fake, fixed=True, params=discriminator)
         terms = {"gan": losses.gan_loss(predicted, True, opts.gan_loss, weights, for_discriminator=False)}
         if opts.lambda_fm > 0:
             with torch.no_grad():
-                targets = self.discriminate(pose, real)
+                targets = self.discriminate(pose, real, params=discriminator)
             terms["fm"] = opts.lambda_fm * losses.feature_matching_loss(predicted, targets, weights)
         if self.perceptual is not None:
             terms["vgg"] = opts.lambda_vgg * self.perceptual(fake, real, weights)
@@ -177,13 +201,15 @@ class Pose2ImModel(TaskModel):
         return pose, image, torch.bincount(cycle, minlength=k).to(pose.dtype) / size
 
     # -- TaskModel ------------------------------------------------------------------------------------
+    def inner_optimizer_specs(self) -> dict[str, OptimizerSpec]:
+        """Adam for each network (pix2pixHD: lr 2e-4, β 0.5, 0.999), for both inner loops."""
+        adam = OptimizerSpec("adam", self.options.lr, (self.options.beta1, self.options.beta2))
+        return {name: adam for name in self.networks}
+
     def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """A fresh Adam per network (pix2pixHD: lr 2e-4, β 0.5, 0.999)."""
-        opts = self.options
-        return {
-            name: torch.optim.Adam(network.parameters(), lr=opts.lr, betas=(opts.beta1, opts.beta2))
-            for name, network in self.networks.items()
-        }
+        """A fresh Adam per network, built from :meth:`inner_optimizer_specs`."""
+        specs = self.inner_optimizer_specs()
+        return {name: specs[name].build(network.parameters()) for name, network in self.networks.items()}
 
     def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
         """A discriminator step, then a generator step against the updated discriminator."""
@@ -200,6 +226,20 @@ class Pose2ImModel(TaskModel):
         optimizers["generator"].step()
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **{f"g_{k}": v.item() for k, v in terms.items()}}
 
+    def functional_inner_step(
+        self, params: Mapping[str, Tensor], optimizers: Mapping[str, FunctionalOptimizer], batch: Batch
+    ) -> tuple[dict[str, Tensor], dict[str, FunctionalOptimizer]]:
+        """:meth:`inner_step` on explicit weights of both networks: the same filled batch, a D step, then a
+        G step against the updated discriminator."""
+        pose, real, weights = self.filled(batch)
+        d_old, g_old = of_network(params, "discriminator"), of_network(params, "generator")
+        fake = self.generate(pose, real, strip_prefix(g_old, "generator"))
+        d_loss = self.discriminator_loss(pose, real, fake, weights, strip_prefix(d_old, "discriminator"))
+        d_new, d_optimizer = optimizers["discriminator"].step(d_old, d_loss)
+        terms = self.generator_terms(pose, real, fake, weights, strip_prefix(d_new, "discriminator"))
+        g_new, g_optimizer = optimizers["generator"].step(g_old, total(terms))
+        return {**g_new, **d_new}, {"generator": g_optimizer, "discriminator": d_optimizer}
+
     def losses(self, batch: Batch) -> dict[str, Tensor]:
         """The D and G objectives on ``batch`` as given (no filling), sharing one generator pass."""
         pose, image = inputs(batch)
@@ -210,10 +250,12 @@ class Pose2ImModel(TaskModel):
         }
 
     def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
-        """The G objective with generator weights ``params`` (``generator.*``); D fixed, gets no gradient."""
+        """The G objective with generator weights ``params`` (``generator.*``) against the discriminator,
+        fixed (no gradient): its weights in ``params`` (``discriminator.*``) when given, else its own."""
         pose, image = inputs(batch)
         fake = self.generate(pose, image, strip_prefix(params, "generator"))
-        return total(self.generator_terms(pose, image, fake))
+        discriminator = strip_prefix(params, "discriminator") or None
+        return total(self.generator_terms(pose, image, fake, discriminator=discriminator))
 
     def set_support(self, support: Batch) -> None:
         """Keep the task's support frames: a reference-conditioned generator draws new poses from them."""

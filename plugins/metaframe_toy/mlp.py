@@ -11,7 +11,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.api import FUNCTIONAL, Batch, TaskModel, UsageError, parse_options, strip_prefix
+from metaframe.api import (
+    FUNCTIONAL,
+    Batch,
+    FunctionalOptimizer,
+    OptimizerSpec,
+    TaskModel,
+    UsageError,
+    parse_options,
+    strip_prefix,
+)
 
 
 @dataclass
@@ -66,11 +75,12 @@ class MLPRegressor(TaskModel):
         widths = [layer.out_features for layer in self.networks["mlp"] if isinstance(layer, nn.Linear)]
         return examples * 4 * 4 * (self.networks["mlp"][0].in_features + 2 * sum(widths))
 
+    def inner_optimizer_specs(self) -> dict[str, OptimizerSpec]:
+        """The one optimizer of the options, which both inner loops use."""
+        return {"mlp": OptimizerSpec(self.options.optimizer, self.options.lr, (self.options.beta1, 0.999))}
+
     def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        params = self.networks["mlp"].parameters()
-        if self.options.optimizer == "sgd":
-            return {"mlp": torch.optim.SGD(params, lr=self.options.lr)}
-        return {"mlp": torch.optim.Adam(params, lr=self.options.lr, betas=(self.options.beta1, 0.999))}
+        return {"mlp": self.inner_optimizer_specs()["mlp"].build(self.networks["mlp"].parameters())}
 
     def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
         loss = self.losses(batch)["mlp"]
@@ -89,6 +99,13 @@ class MLPRegressor(TaskModel):
     def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
         prediction = functional_call(self.networks["mlp"], strip_prefix(params, "mlp"), (batch["x"],))
         return F.mse_loss(prediction, batch["y"])
+
+    def functional_inner_step(
+        self, params: Mapping[str, Tensor], optimizers: Mapping[str, FunctionalOptimizer], batch: Batch
+    ) -> tuple[dict[str, Tensor], dict[str, FunctionalOptimizer]]:
+        """:meth:`inner_step` on explicit weights: one step of the mlp's optimizer on the batch's loss."""
+        moved, optimizer = optimizers["mlp"].step(params, self.functional_loss(params, batch))
+        return moved, {"mlp": optimizer}
 
 
 def build(options: dict[str, Any], task_info: dict[str, Any]) -> MLPRegressor:
