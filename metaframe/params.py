@@ -131,7 +131,7 @@ class AdamDivide(torch.autograd.Function):
     """Adam's parameter update ``p + a * m / (sqrt(v) / s + eps)``, computed as ``torch.optim.Adam`` does.
 
     Its backward pass recomputes the denominator from ``v`` rather than keeping it and ``sqrt(v)``: per
-    step and parameter, MAML's graph then holds nothing beyond ``m`` and ``v``, which it keeps anyway.
+    step and parameter, the second-order graph then holds nothing beyond ``m`` and ``v``, which it keeps anyway.
     ``sqrt`` has an infinite derivative at 0; where ``v`` is exactly 0 the gradient to ``v`` is 0, never NaN.
     The backward pass is made of differentiable operations, so it can itself be differentiated.
     """
@@ -195,7 +195,7 @@ class OptimizerSpec:
     """Which optimizer one network's inner steps use, with its hyper-parameters.
 
     A model that declares it (``TaskModel.inner_optimizer_specs``) builds its ``torch.optim`` optimizers
-    from it (:meth:`build`), and second-order MAML steps the pure-function twin (:meth:`rule`), so the
+    from it (:meth:`build`), and a second-order algorithm steps the pure-function twin (:meth:`rule`), so the
     two inner loops cannot drift apart.
 
     :param kind: ``sgd`` (plain, no momentum) or ``adam``.

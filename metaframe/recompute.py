@@ -1,6 +1,6 @@
-"""An inner step whose graph is recomputed in the backward pass instead of kept: MAML's memory flat in T.
+"""An inner step whose graph is recomputed in the backward pass instead of kept: second-order memory flat in T.
 
-Second-order MAML keeps, for each of T inner steps, the activations of the step and of its inner
+A second-order meta-gradient keeps, for each of T inner steps, the activations of the step and of its inner
 gradient, so its memory grows with T. :func:`recomputed_step` keeps only a step's inputs (the weights
 and optimizer state, which the next step needs anyway): its forward pass takes the step first-order
 (its values are the same; no graph is built), and its backward pass takes it again with the graph, then
@@ -9,7 +9,7 @@ differentiates through it. The cost is one first-order step more per inner step.
 ``torch.utils.checkpoint`` fits badly: an inner step calls ``torch.autograd.grad`` itself, which makes
 the non-reentrant checkpoint recompute the step during the forward pass, once per inner gradient (a GAN
 step has two), and keep what those gradients did not consume until the outer backward pass. On a small
-Pose2Im it kept 12.8 MiB per inner step where the step's weights and moments are 3.3 MiB; this keeps 3.5.
+image GAN it kept 12.8 MiB per inner step where the step's weights and moments are 3.3 MiB; this keeps 3.5.
 """
 
 from __future__ import annotations

@@ -111,8 +111,8 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
 def check_functional_inner_loop(
     model: TaskModel, task: Task, settings: RunSettings | None = None, atol: float = 1e-6
 ) -> None:
-    """With :data:`FUNCTIONAL`: the functional inner loop with its graph cut (the trajectory second-order
-    MAML differentiates) reaches the weights :func:`~metaframe.loop.adapt` reaches, to ``atol``, after
+    """With :data:`FUNCTIONAL`: the functional inner loop with its graph cut (the trajectory a second-order
+    algorithm differentiates) reaches the weights :func:`~metaframe.loop.adapt` reaches, to ``atol``, after
     ``settings.t`` iterations from the same weights and seed, and leaves the model's parameters alone."""
     settings = settings or small_settings(t=3)
     start = snapshot(model.networks)
