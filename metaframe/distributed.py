@@ -52,7 +52,8 @@ def lost_peer_line(error: BaseException) -> str:
     """One line for :func:`lost_peer` errors: what happened, and where to look."""
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     reason = reason.split("] ", 1)[-1].split(". ")[0]  # without gloo's source file and advice
-    return f"process {rank()} of {world_size()} lost contact with another process of this run, which died or hung ({reason})"
+    who = f"process {rank()} of {world_size()}"
+    return f"{who} lost contact with another process of this run, which died or hung ({reason})"
 
 
 def launched() -> bool:
@@ -81,12 +82,11 @@ def teardown() -> None:
 
 @contextlib.contextmanager
 def processes() -> Iterator[None]:
-    """The process group for the life of a command."""
+    """The process group for the life of a command. A command that fails leaves without a goodbye: a
+    process that died cannot answer one."""
     setup()
-    try:
-        yield
-    finally:
-        teardown()
+    yield
+    teardown()
 
 
 def timeout() -> float:
@@ -136,7 +136,7 @@ def check_meta_batch(meta_batch: int) -> None:
     if size > meta_batch:
         raise UsageError(
             f"{size} processes share a meta-batch of {meta_batch} task(s), so some would have none: set "
-            f"--meta-batch {size} or more, or start {meta_batch} process(es) or fewer"
+            f"--meta-batch {size} or more, or start at most {meta_batch} process(es)"
         )
 
 

@@ -168,6 +168,10 @@ def stop_on_signals() -> Iterator[None]:
     previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
+    except BaseException:
+        if distributed.world_size() > 1:  # stopping already: torchrun's SIGTERM to the others must not cut
+            previous[signal.SIGTERM] = signal.SIG_IGN  # this process's error line short (SIGKILL follows anyway)
+        raise
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
