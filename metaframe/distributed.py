@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import torch
 import torch.distributed as dist
-from torch import Tensor
+from torch import Tensor, nn
 
 from metaframe.errors import UsageError
 from metaframe.output import silence
@@ -186,6 +187,24 @@ def mean_logs(logs: dict[str, float], count: int) -> dict[str, float]:
     keys = dict.fromkeys(key for _, part in parts for key in part)
     weights = {key: sum(n for n, part in parts if key in part) for key in keys}
     return {key: sum(n * part[key] for n, part in parts if key in part) / weights[key] for key in keys}
+
+
+@torch.no_grad()
+def check_same_weights(networks: nn.Module, iteration: int) -> None:
+    """Every process must hold the same weights after a meta-iteration. An algorithm that updated from
+    its own share of the meta-batch only (no :meth:`~metaframe.protocols.OuterAlgorithm.reduce_mean`)
+    is caught here, at its first step, instead of leaving process 0 to save weights of part of the data."""
+    if world_size() == 1:
+        return
+    values = [value.double() for value in networks.state_dict().values() if value.is_floating_point()]
+    mine = (sum(v.sum().item() for v in values), sum(v.abs().sum().item() for v in values))
+    prints = gather([mine])
+    if any(not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) for print_ in prints for a, b in zip(print_, mine)):
+        raise UsageError(
+            f"after meta-iteration {iteration} the {world_size()} processes hold different weights: the algorithm "
+            f"updated each from its own share of the meta-batch; run it in one process, or make it average "
+            f"through OuterAlgorithm.reduce_mean or averaged_gradients (docs/howto/write-a-plugin.md)"
+        )
 
 
 def average_gradients(params: Iterable[Tensor], count: int) -> None:

@@ -76,5 +76,6 @@ def meta_train(
         tasks = [sampler.sample(generator) for _ in range(settings.meta_batch)]
         share = [task.to(model.device) for task in distributed.share(tasks)]
         logs = distributed.mean_logs(algorithm.step(share, iteration), len(share))
+        distributed.check_same_weights(model.networks, iteration)
         crash_point("meta-step")
         after_step(iteration, logs)

@@ -61,6 +61,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def constant_layer(value: float) -> torch.nn.Module:
+    layer = torch.nn.Linear(2, 2)
+    for param in layer.parameters():
+        torch.nn.init.constant_(param, value)
+    return layer
+
+
 def collectives(rank: int, port: int) -> None:
     """Runs in each of two processes: every collective against what it must give."""
     os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1")
@@ -83,6 +90,14 @@ def collectives(rank: int, port: int) -> None:
         distributed.average_gradients(params, 1)
         torch.testing.assert_close(params[0].grad, torch.full((3,), 3.0))
         assert params[1].grad is None
+        # weights that differ between processes (an algorithm that ignored the others) are refused
+        distributed.check_same_weights(constant_layer(1.0), 0)
+        try:
+            distributed.check_same_weights(constant_layer(float(rank)), 4)
+        except UsageError as error:
+            assert str(error).startswith("after meta-iteration 4 the 2 processes hold different weights")
+        else:
+            raise AssertionError("different weights went unnoticed")
         # an error in one process stops the other with a line naming it, instead of a hang
         try:
             with distributed.together():
