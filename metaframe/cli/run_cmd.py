@@ -90,6 +90,9 @@ def run(
 
     The folder holds model.safetensors (meta-learned weights), run.json (configuration and provenance),
     metrics.jsonl, resume.pt and, for models that draw, samples/*.png.
+
+    Under torchrun (torchrun --nproc_per_node N -m metaframe run ...) N processes share each meta-batch
+    and process 0 writes the folder: docs/howto/distributed.md.
     """
     plugins = get_plugins()
     explicit = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}

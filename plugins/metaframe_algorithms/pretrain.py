@@ -24,7 +24,7 @@ class PretrainOptions:
 
     :param use_query: also train on each task's query examples (a pretrained model sees all frames of
         its training videos).
-    :param steps: iterations per task (default: T, so the budget matches the meta-learners').
+    :param steps: iterations per meta-iteration (default: T).
     """
 
     use_query: bool = True
