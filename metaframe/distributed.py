@@ -159,15 +159,16 @@ def mean(tensors: dict[str, Tensor], count: int) -> dict[str, Tensor]:
     """
     if world_size() == 1:
         return dict(tensors)
-    total = torch.tensor([float(count)])
-    dist.all_reduce(total)
     result: dict[str, Tensor] = {}
     for keys in groups(tensors):  # one all-reduce per dtype and device, not one per tensor
-        flat = torch.cat([tensors[key].reshape(-1) for key in keys]) * count
+        first = tensors[keys[0]]
+        dtype = torch.promote_types(first.dtype, torch.float32)  # counts and sums exact in half precision too
+        weight = torch.tensor([float(count)], dtype=dtype, device=first.device)  # rides along: the total count
+        flat = torch.cat([*(tensors[key].reshape(-1).to(dtype) * count for key in keys), weight])
         dist.all_reduce(flat)
-        flat /= total.to(flat.device, flat.dtype)
+        flat = flat[:-1] / flat[-1]
         for key, piece in zip(keys, flat.split([tensors[key].numel() for key in keys])):
-            result[key] = piece.view_as(tensors[key])
+            result[key] = piece.view_as(tensors[key]).to(tensors[key].dtype)
     return {key: result[key] for key in tensors}
 
 
@@ -179,35 +180,37 @@ def groups(tensors: dict[str, Tensor]) -> list[list[str]]:
     return [grouped[group] for group in sorted(grouped)]
 
 
-def mean_logs(logs: dict[str, float], count: int) -> dict[str, float]:
-    """Logged scalars averaged over every process's tasks (weighted by ``count``), on every process."""
+def merge_step(logs: dict[str, float], count: int, networks: nn.Module, iteration: int) -> dict[str, float]:
+    """After a meta-iteration, in one collective: check that every process holds the same weights, and
+    average the logged scalars over every process's tasks (each process's weighted by its ``count``).
+
+    The check catches an algorithm that updated from its own share of the meta-batch only (no
+    :meth:`~metaframe.protocols.OuterAlgorithm.reduce_mean`) at its first step, instead of leaving
+    process 0 to save weights learned from part of the data.
+    """
     if world_size() == 1:
         return logs
-    parts = gather([(count, logs)])
-    keys = dict.fromkeys(key for _, part in parts for key in part)
-    weights = {key: sum(n for n, part in parts if key in part) for key in keys}
-    return {key: sum(n * part[key] for n, part in parts if key in part) / weights[key] for key in keys}
-
-
-@torch.no_grad()
-def check_same_weights(networks: nn.Module, iteration: int) -> None:
-    """Every process must hold the same weights after a meta-iteration. An algorithm that updated from
-    its own share of the meta-batch only (no :meth:`~metaframe.protocols.OuterAlgorithm.reduce_mean`)
-    is caught here, at its first step, instead of leaving process 0 to save weights of part of the data."""
-    if world_size() == 1:
-        return
-    values = [value.double() for value in networks.state_dict().values() if value.is_floating_point()]
-    if not values:
-        return
-    mine = torch.stack([torch.stack([v.sum(), v.abs().sum()]) for v in values]).sum(0).tolist()  # one sync
-    prints = gather([mine])
+    parts = gather([(count, logs, fingerprint(networks))])
+    mine = parts[rank()][2]
     # loose enough for rounding on unlike hardware; an algorithm that ignores the others is far off
-    if any(not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for other in prints for a, b in zip(other, mine)):
+    if any(not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for _, _, other in parts for a, b in zip(other, mine)):
         raise UsageError(
             f"after meta-iteration {iteration} the {world_size()} processes hold different weights: the algorithm "
             f"updated each from its own share of the meta-batch; run it in one process, or make it average "
             f"through OuterAlgorithm.reduce_mean or averaged_gradients (docs/howto/write-a-plugin.md)"
         )
+    keys = dict.fromkeys(key for _, part, _ in parts for key in part)
+    weights = {key: sum(n for n, part, _ in parts if key in part) for key in keys}
+    return {key: sum(n * part[key] for n, part, _ in parts if key in part) / weights[key] for key in keys}
+
+
+@torch.no_grad()
+def fingerprint(networks: nn.Module) -> list[float]:
+    """The sum and the sum of magnitudes of every floating-point weight (float64, one device sync)."""
+    values = [value.double() for value in networks.state_dict().values() if value.is_floating_point()]
+    if not values:
+        return []
+    return torch.stack([torch.stack([v.sum(), v.abs().sum()]) for v in values]).sum(0).tolist()
 
 
 def average_gradients(params: Iterable[Tensor], count: int) -> None:

@@ -68,14 +68,14 @@ def meta_train(
     (seed, iteration, rank), so a run resumed at any iteration reaches the same weights as one that was
     never interrupted. Every process draws the whole meta-batch (the same tasks as a single process)
     and steps on its share; the algorithm averages over the whole meta-batch through the engine's
-    collectives, and the logs are averaged here, so every process sees the same logs and weights.
+    collectives, and the logs are averaged here (after a check that every process holds the same weights).
     """
     for iteration in range(start, settings.meta_iterations):
         generator = torch.Generator().manual_seed(iteration_seed(settings.seed, iteration))
         torch.manual_seed(iteration_seed(settings.seed, iteration, distributed.rank()))
         tasks = [sampler.sample(generator) for _ in range(settings.meta_batch)]
         share = [task.to(model.device) for task in distributed.share(tasks)]
-        logs = distributed.mean_logs(algorithm.step(share, iteration), len(share))
-        distributed.check_same_weights(model.networks, iteration)
+        logs = algorithm.step(share, iteration)
+        logs = distributed.merge_step(logs, len(share), model.networks, iteration)  # the same in every process
         crash_point("meta-step")
         after_step(iteration, logs)

@@ -77,12 +77,18 @@ def collectives(rank: int, port: int) -> None:
         assert (distributed.rank(), distributed.world_size(), distributed.is_writer()) == (rank, 2, rank == 0)
         assert distributed.share(list("abcde")) == (list("ace") if rank == 0 else list("bd"))
         # process 0 holds the mean of 2 tasks, process 1 of 1: the mean over 3 tasks is weighted
-        own = {"w": torch.full((2, 2), [4.0, 1.0][rank]), "b": torch.tensor([2.0, 8.0][rank], dtype=torch.float64)}
+        own = {
+            "w": torch.full((2, 2), [4.0, 1.0][rank]),
+            "b": torch.tensor([2.0, 8.0][rank], dtype=torch.float64),
+            "h": torch.tensor([4.0, 1.0][rank], dtype=torch.bfloat16),
+        }
         mean = distributed.mean(own, [2, 1][rank])
         torch.testing.assert_close(mean["w"], torch.full((2, 2), 3.0))
         assert mean["b"].dtype == torch.float64 and mean["b"].item() == pytest.approx(4.0)
-        logs = distributed.mean_logs({"loss": [1.0, 4.0][rank], **({"only0": 5.0} if rank == 0 else {})}, [2, 1][rank])
-        assert logs == {"loss": pytest.approx(2.0), "only0": 5.0}
+        assert mean["h"].dtype == torch.bfloat16 and mean["h"].item() == 3.0
+        same = constant_layer(1.0)
+        logs = {"loss": [1.0, 4.0][rank], **({"only0": 5.0} if rank == 0 else {})}
+        assert distributed.merge_step(logs, [2, 1][rank], same, 0) == {"loss": pytest.approx(2.0), "only0": 5.0}
         assert distributed.gather([rank, rank]) == [0, 0, 1, 1]
         # a gradient only process 1 has is averaged with process 0's zero; one nobody has stays None
         params = [torch.nn.Parameter(torch.zeros(3)) for _ in range(2)]
@@ -91,9 +97,8 @@ def collectives(rank: int, port: int) -> None:
         torch.testing.assert_close(params[0].grad, torch.full((3,), 3.0))
         assert params[1].grad is None
         # weights that differ between processes (an algorithm that ignored the others) are refused
-        distributed.check_same_weights(constant_layer(1.0), 0)
         try:
-            distributed.check_same_weights(constant_layer(float(rank)), 4)
+            distributed.merge_step({}, 1, constant_layer(float(rank)), 4)
         except UsageError as error:
             assert str(error).startswith("after meta-iteration 4 the 2 processes hold different weights")
         else:
@@ -120,7 +125,7 @@ def test_collectives_average_over_every_process_and_pass_on_errors():
 def test_single_process_collectives_are_identities():
     tensors = {"w": torch.ones(2)}
     assert distributed.mean(tensors, 3)["w"] is tensors["w"]
-    assert distributed.mean_logs({"loss": 1.5}, 3) == {"loss": 1.5}
+    assert distributed.merge_step({"loss": 1.5}, 3, torch.nn.Linear(1, 1), 0) == {"loss": 1.5}
     assert distributed.gather([1, 2]) == [1, 2] and distributed.share([1, 2]) == [1, 2]
     with distributed.together():
         pass
