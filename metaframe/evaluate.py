@@ -1,7 +1,9 @@
 """The evaluation protocol: personalize from K support examples for T iterations, score the query set.
 
 Scores are averaged per task (over a task's query set) and then over tasks, so that every held-out
-task weighs the same whatever the size of its query set.
+task weighs the same whatever the size of its query set. Under ``torchrun`` each process scores its
+share of the tasks and every process gets all the rows, in task order; task ``i`` is personalized with
+seed ``seed + i`` in whichever process scores it, so the rows do not depend on the number of processes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import torch
 
+from metaframe import distributed
 from metaframe.loop import adapt
 from metaframe.params import State, restore, snapshot
 from metaframe.protocols import Batch, Task, TaskModel
@@ -29,31 +32,44 @@ def personalize_and_score(
     personalize: Personalize = adapt,
 ) -> list[dict[str, Any]]:
     """Score each task after adapting the current weights to it with ``personalize`` (an algorithm's
-    rule, :meth:`OuterAlgorithm.personalize`; default :func:`adapt`); the weights are restored afterwards."""
+    rule, :meth:`OuterAlgorithm.personalize`; default :func:`adapt`); the weights are restored afterwards.
+    ``on_task`` is called after each task this process scores."""
     start: State = snapshot(model.networks)
-    rows = []
-    for index, task in enumerate(tasks):
+
+    def score(index: int, task: Task) -> dict[str, Any]:
         restore(model.networks, start)
         torch.manual_seed(seed + index)
         task = task.to(model.device)
         personalize(model, task.support, steps, schedule)
         model.train(False)
-        rows.append({"task": task.name, **model.score(task.query)})
-        on_task(index)
+        return {"task": task.name, **model.score(task.query)}
+
+    rows = spread(tasks, score, on_task)
     restore(model.networks, start)
     return rows
+
+
+def spread(
+    tasks: list[Task], score: Callable[[int, Task], dict[str, Any]], on_task: Callable[[int], None]
+) -> list[dict[str, Any]]:
+    """``score(index, task)`` for this process's share of ``tasks``; every process's rows, in task order."""
+    rows = []
+    for index, task in distributed.share(list(enumerate(tasks))):
+        rows.append((index, score(index, task)))
+        on_task(index)
+    return [row for _, row in sorted(distributed.gather(rows), key=lambda pair: pair[0])]
 
 
 def score_reference(
     model: TaskModel, tasks: list[Task], reference: Reference, on_task: Callable[[int], None] = lambda index: None
 ) -> list[dict[str, Any]]:
     """Score a non-learned reference's predictions of each task's query set with the model's metrics."""
-    rows = []
-    for index, task in enumerate(tasks):
+
+    def score(index: int, task: Task) -> dict[str, Any]:
         task = task.to(model.device)
-        rows.append({"task": task.name, **model.score_images(reference(task.support, task.query), task.query)})
-        on_task(index)
-    return rows
+        return {"task": task.name, **model.score_images(reference(task.support, task.query), task.query)}
+
+    return spread(tasks, score, on_task)
 
 
 def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:

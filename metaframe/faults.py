@@ -2,8 +2,10 @@
 
 ``METAFRAME_CRASH_AT=POINT:N`` kills the process with SIGKILL the N-th time it passes ``POINT`` (1 when
 ``:N`` is left out). The points are the instants a crash could tear a run folder: ``write:NAME`` (a
-temporary file written, not yet renamed over ``NAME``), ``wrote:NAME`` (renamed) and ``logged`` (a
-metrics line appended). Unset, :func:`crash_point` costs one dictionary lookup.
+temporary file written, not yet renamed over ``NAME``), ``wrote:NAME`` (renamed), ``logged`` (a
+metrics line appended) and ``meta-step`` (a meta-iteration stepped, in every process of a distributed
+run). ``METAFRAME_CRASH_RANK=R`` confines the crash to process R of a distributed run (torchrun's
+``RANK``). Unset, :func:`crash_point` costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 from collections import Counter
 
 VARIABLE = "METAFRAME_CRASH_AT"
+RANK_VARIABLE = "METAFRAME_CRASH_RANK"
 _passes: Counter[str] = Counter()
 
 
@@ -22,7 +25,8 @@ def crash_point(name: str) -> None:
     if not wanted:
         return
     point, _, count = wanted.rpartition(":") if wanted.rpartition(":")[2].isdigit() else (wanted, "", "1")
-    if point != name:
+    own_rank = os.environ.get("RANK", "0")
+    if point != name or os.environ.get(RANK_VARIABLE, own_rank) != own_rank:
         return
     _passes[name] += 1
     if _passes[name] == int(count):

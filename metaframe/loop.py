@@ -1,6 +1,7 @@
 """The outer loop (:func:`meta_train`) and personalization (:func:`adapt`).
 
-Nothing here is specific to any model, task or algorithm; read it top to bottom.
+Nothing here is specific to any model, task or algorithm; read it top to bottom. Under ``torchrun``
+every process runs the same loop on its share of each meta-batch (:mod:`metaframe.distributed`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Callable
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
+from metaframe import distributed
 from metaframe.config import RunSettings, schedule_name
+from metaframe.faults import crash_point
 from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
 
 
@@ -47,9 +50,10 @@ def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "hold-th
     return history
 
 
-def iteration_seed(seed: int, iteration: int) -> int:
-    """The seed of one meta-iteration: a resumed run replays exactly what an uninterrupted one does."""
-    return (seed * 1_000_003 + iteration * 7_919 + 1) % 2**62
+def iteration_seed(seed: int, iteration: int, rank: int = 0) -> int:
+    """The seed of one meta-iteration in process ``rank``: a resumed run replays exactly what an
+    uninterrupted one does. Process 0's is a single-process run's; the others' differ (2**40 apart)."""
+    return (seed * 1_000_003 + iteration * 7_919 + rank * 2**40 + 1) % 2**62
 
 
 def meta_train(
@@ -62,13 +66,18 @@ def meta_train(
 ) -> None:
     """Meta-iterations ``start`` … ``settings.meta_iterations - 1``: sample a meta-batch, step, report.
 
-    Every iteration draws its tasks from a generator seeded by (seed, iteration) and reseeds torch, so
-    a run resumed at any iteration reaches the same weights as one that was never interrupted.
+    Every iteration draws its tasks from a generator seeded by (seed, iteration) and reseeds torch with
+    (seed, iteration, rank), so a run resumed at any iteration reaches the same weights as one that was
+    never interrupted. Every process draws the whole meta-batch (the same tasks as a single process)
+    and steps on its share; the algorithm averages over the whole meta-batch through the engine's
+    collectives, and the logs are averaged here (after a check that every process holds the same weights).
     """
     for iteration in range(start, settings.meta_iterations):
-        seed = iteration_seed(settings.seed, iteration)
-        generator = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
-        tasks = [sampler.sample(generator).to(model.device) for _ in range(settings.meta_batch)]
-        logs = algorithm.step(tasks, iteration)
+        generator = torch.Generator().manual_seed(iteration_seed(settings.seed, iteration))
+        torch.manual_seed(iteration_seed(settings.seed, iteration, distributed.rank()))
+        tasks = [sampler.sample(generator) for _ in range(settings.meta_batch)]
+        share = [task.to(model.device) for task in distributed.share(tasks)]
+        logs = algorithm.step(share, iteration)
+        logs = distributed.merge_step(logs, len(share), model.networks, iteration)  # the same in every process
+        crash_point("meta-step")
         after_step(iteration, logs)

@@ -12,6 +12,14 @@ from rich.markup import escape
 
 console = Console(highlight=False, soft_wrap=True)
 console_err = Console(stderr=True, highlight=False, soft_wrap=True)
+emit_enabled = True
+
+
+def silence() -> None:
+    """Print nothing more from this process (every process of a distributed run but the writer)."""
+    global emit_enabled
+    console.quiet = console_err.quiet = True
+    emit_enabled = False
 
 
 def say(message: str) -> None:
@@ -21,6 +29,8 @@ def say(message: str) -> None:
 
 def emit(text: str) -> None:
     """Machine-readable output (JSON) on stdout, untouched by rich's wrapping and colours."""
+    if not emit_enabled:
+        return
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
 

@@ -16,8 +16,9 @@ The engine (:mod:`metaframe.loop`) knows nothing else about any of them. Retarge
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from metaframe import distributed
 from metaframe.errors import UsageError
 from metaframe.params import FunctionalOptimizer, OptimizerSpec, of_network
 
@@ -328,6 +330,11 @@ class OuterAlgorithm(ABC):
     Built by its registered factory with ``(options, model, settings)`` where ``settings`` is the
     run's :class:`metaframe.config.RunSettings` (K, T, meta-batch, meta-iterations, ...).
 
+    Under ``torchrun`` each process's :meth:`step` gets its share of the meta-batch. An algorithm whose
+    update averages over the meta-batch averages its share, then calls :meth:`reduce_mean` (or wraps
+    its optimizer steps in :meth:`averaged_gradients`) so every process applies the same update; the
+    engine averages the returned logs. Both are identities in a single process.
+
     :attr requires: capabilities the model must declare; checked before step 0.
     """
 
@@ -341,6 +348,20 @@ class OuterAlgorithm(ABC):
         """Facts about how this algorithm meta-learns that its options do not show (e.g. which parts of
         the inner loop it differentiates), JSON-serializable; recorded in ``run.json``. Default: none."""
         return {}
+
+    def reduce_mean(self, tensors: dict[str, Tensor], count: int) -> dict[str, Tensor]:
+        """The mean over the whole meta-batch of a per-task quantity (adapted weights, meta-gradients):
+        ``tensors`` is this process's mean over its ``count`` tasks; the result, new tensors, is the same
+        in every process. Every process must call it as often, with the same keys and shapes."""
+        return distributed.mean(tensors, count)
+
+    def averaged_gradients(
+        self, optimizers: Iterable[torch.optim.Optimizer], count: int
+    ) -> contextlib.AbstractContextManager[None]:
+        """Inside ``with``, every ``step()`` of ``optimizers`` first replaces its parameters' gradients by
+        their mean over the meta-batch (this process's hold the mean over its ``count`` tasks): data-parallel
+        training, e.g. ``pretrain``."""
+        return distributed.averaged_gradients(optimizers, count)
 
     def state_dict(self) -> dict[str, Any]:
         """State beyond the model's weights needed to resume (outer optimizer, ...)."""

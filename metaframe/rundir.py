@@ -13,7 +13,8 @@
 
 Every file is written atomically. ``resume.pt`` is written first and is the truth; ``model.safetensors``
 is published from the same state right after it, and republished on resume, so a crash between the two
-costs nothing. docs/reference/run-folders.md tells the whole story.
+costs nothing. docs/reference/run-folders.md tells the whole story. In a distributed run only process 0
+writes: the others get a :class:`SilentRunDir` from :func:`run_folder`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from metaframe import distributed
 from metaframe.checkpoint import (
     ALGORITHM_PREFIX,
     atomic_write,
@@ -53,7 +55,13 @@ def algorithm_tensors(algorithm: OuterAlgorithm) -> State:
 
 
 class RunDir:
-    """Files of one run."""
+    """Files of one run.
+
+    :attr writes: whether this process writes the folder (False in every process of a distributed run
+        but the first).
+    """
+
+    writes = True
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -231,3 +239,50 @@ class RunDir:
         array = np.ascontiguousarray(picture.detach().cpu().numpy())
         atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
         return path
+
+
+class SilentRunDir(RunDir):
+    """A run folder as every process of a distributed run but the first sees it: it reads what process 0
+    writes and writes nothing (process 0 makes the checks that need the folder; its refusals reach the
+    others through :func:`metaframe.distributed.together`)."""
+
+    writes = False
+
+    def check_new(self) -> None:
+        """Process 0 checks the folder."""
+
+    def create(self) -> None:
+        """Process 0 makes the folder."""
+
+    def lock(self) -> None:
+        """Process 0 holds the lock for the whole run."""
+
+    def open_existing(self) -> None:
+        """The folder must hold a run; the lock and the clean-up are process 0's."""
+        if not self.config.is_file():
+            raise UsageError(f"cannot resume: {self.path} holds no run (no run.json)")
+
+    def write_config(self, data: dict[str, Any]) -> None:
+        """Process 0 writes ``run.json``."""
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Process 0 logs."""
+
+    def truncate_metrics(self, size: int) -> tuple[int, bool]:
+        """Process 0 cuts the metrics back."""
+        return 0, False
+
+    def checkpoint(self, model: TaskModel, algorithm: OuterAlgorithm, iteration: int) -> None:
+        """Process 0 writes checkpoints (its weights are the same)."""
+
+    def publish_weights(self, weights: State, iteration: int) -> None:
+        """Process 0 publishes the weights."""
+
+    def save_picture(self, name: str, picture: torch.Tensor) -> Path:
+        """Process 0 writes pictures."""
+        return self.samples / f"{name}.png"
+
+
+def run_folder(path: Path) -> RunDir:
+    """The run folder at ``path`` as this process handles it: written by process 0 alone."""
+    return RunDir(path) if distributed.is_writer() else SilentRunDir(path)

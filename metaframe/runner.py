@@ -22,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from metaframe import __version__
+from metaframe import __version__, distributed
 from metaframe.checkpoint import check_compatible, first_non_finite, load_into, split_algorithm_tensors
 from metaframe.config import RunConfig
 from metaframe.errors import Diverged, Interrupted, UsageError
@@ -33,7 +33,7 @@ from metaframe.params import restore
 from metaframe.plugins import Plugins
 from metaframe.progress import LogLines
 from metaframe.protocols import SAMPLES, OuterAlgorithm, TaskModel
-from metaframe.rundir import RunDir
+from metaframe.rundir import RunDir, run_folder
 from metaframe.session import Session, build_algorithm, build_session, provenance
 
 
@@ -54,6 +54,7 @@ class Run:
 
 def build(config: RunConfig, plugins: Plugins, init: Path | None) -> tuple[Session, OuterAlgorithm]:
     """Sampler, model (with ``init`` weights loaded) and algorithm; every check that can refuse is here."""
+    distributed.check_meta_batch(config.settings.meta_batch)
     session = build_session(config, plugins)
     if init is not None:
         load_into(session.model, weights_file(init))
@@ -63,11 +64,12 @@ def build(config: RunConfig, plugins: Plugins, init: Path | None) -> tuple[Sessi
 def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None) -> Run:
     """A fresh run: check the folder, build everything, then create the folder and write ``run.json``.
 
-    Nothing is written before the plugins have accepted the configuration and each other.
+    Nothing is written before the plugins (in every process) have accepted the configuration and each other.
     """
-    rundir = RunDir(out)
-    rundir.check_new()
-    session, algorithm = build(config, plugins, init)
+    rundir = run_folder(out)
+    with distributed.together():
+        rundir.check_new()
+        session, algorithm = build(config, plugins, init)
     rundir.create()
     rundir.describe(config)
     record = {
@@ -79,6 +81,7 @@ def start_run(config: RunConfig, plugins: Plugins, out: Path, init: Path | None)
         "started": now(),
         "status": "running",
         "iteration": 0,
+        "world_size": distributed.world_size(),
     }
     rundir.write_config(record)
     return Run(session, algorithm, rundir, 0)
@@ -90,19 +93,21 @@ def resume_run(plugins: Plugins, out: Path, device: str | None, meta_iterations:
     Only the device and the number of meta-iterations (to extend a run) may change. A run stopped
     before its first checkpoint starts again from meta-iteration 0.
     """
-    rundir = RunDir(out)
-    rundir.open_existing()
-    try:
-        return continue_run(rundir, plugins, device, meta_iterations)
-    except BaseException:
-        rundir.unlock()
-        raise
+    rundir = run_folder(out)
+    with distributed.together():
+        rundir.open_existing()
+        try:
+            return continue_run(rundir, plugins, device, meta_iterations)
+        except BaseException:
+            rundir.unlock()
+            raise
 
 
 def continue_run(rundir: RunDir, plugins: Plugins, device: str | None, meta_iterations: int | None) -> Run:
     """:func:`resume_run` once the folder is locked."""
     out = rundir.path
     record = rundir.read_config()
+    check_world_size(out, record.get("world_size", 1))
     config = rundir.run_config()
     if device is not None:
         config.settings.device = device
@@ -136,6 +141,18 @@ def continue_run(rundir: RunDir, plugins: Plugins, device: str | None, meta_iter
     return Run(session, algorithm, rundir, done)
 
 
+def check_world_size(out: Path, recorded: int) -> None:
+    """A run resumes with the number of processes it started with: each process's random stream
+    derives from its rank, so another number would not continue the run it began."""
+    size = distributed.world_size()
+    if recorded != size:
+        how = "without torchrun" if recorded == 1 else f"with {recorded} processes (torchrun --nproc_per_node …)"
+        raise UsageError(
+            f"{out} was trained by {recorded} process(es), not {size}; a run is reproducible only with the "
+            f"number it started with: resume it {how}"
+        )
+
+
 def now() -> str:
     """The time in UTC, as ``run.json`` records it."""
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -151,6 +168,10 @@ def stop_on_signals() -> Iterator[None]:
     previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
+    except BaseException:
+        if distributed.world_size() > 1:  # stopping already: torchrun's SIGTERM to the others must not cut
+            previous[signal.SIGTERM] = signal.SIG_IGN  # this process's error line short (SIGKILL follows anyway)
+        raise
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -215,6 +236,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
             if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
                 rundir.checkpoint(session.model, algorithm, start)
             save_sample(session, algorithm, rundir, "final")
+            distributed.exchange(None)  # the other processes go on (e.g. to evaluate) once process 0 has written
     except KeyboardInterrupt as stop:
         name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
         update_record(rundir, status="interrupted", reason=f"stopped by {name}", ended=now())
@@ -226,6 +248,9 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
             saved = rundir.saved_iteration()
             kept = f"the checkpoint after meta-iteration {saved} is kept" if saved else "no checkpoint was kept"
             raise Diverged(f"{error}; {kept}, run.json says failed") from None
+        if distributed.lost_peer(error):
+            hint = resume_hint(rundir, session.config.algorithm)
+            raise distributed.PeerLost(f"{distributed.lost_peer_line(error)}; {hint}") from None
         raise
     finally:
         session.sampler.close()
@@ -237,7 +262,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
 def resume_hint(rundir: RunDir, algorithm: str) -> str:
     """What an interrupted run keeps, and the command that continues it."""
     saved = rundir.saved_iteration()
-    command = f"`metaframe run {algorithm} --out {rundir.path} --resume`"
+    command = f"`{distributed.launcher()} run {algorithm} --out {rundir.path} --resume`"
     if saved is None:
         return f"stopped before the first checkpoint; {command} starts it again from meta-iteration 0"
     return f"stopped; the checkpoint after meta-iteration {saved} is kept: continue with {command}"
@@ -250,7 +275,9 @@ def status_line(logs: dict[str, float], rate: float) -> str:
 
 
 def update_record(rundir: RunDir, **changes: Any) -> None:
-    """Update fields of ``run.json`` (status, iteration, last logged values)."""
+    """Update fields of ``run.json`` (status, iteration, last logged values); process 0's job."""
+    if not rundir.writes:
+        return
     record = rundir.read_config()
     record.update(changes)
     rundir.write_config(record)
@@ -258,7 +285,7 @@ def update_record(rundir: RunDir, **changes: Any) -> None:
 
 def save_sample(session: Session, algorithm: OuterAlgorithm, rundir: RunDir, name: str) -> None:
     """A picture of the model personalized to the first held-out task, when the model can draw."""
-    if SAMPLES not in session.model.capabilities:
+    if SAMPLES not in session.model.capabilities or not rundir.writes:
         return
     try:
         task = session.sampler.eval_tasks()[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
 from metaframe.config import Preset, RunConfig
 from metaframe.errors import UsageError
@@ -26,13 +27,14 @@ class Session:
 
 
 def resolve_device(choice: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; asking for CUDA without one is a UsageError."""
+    """``auto`` → CUDA when available, else CPU; asking for CUDA without one is a UsageError. Under
+    torchrun, ``auto`` and ``cuda`` mean the process's own GPU, ``cuda:LOCAL_RANK``."""
     if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return distributed.place(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     if choice.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {choice}: this machine has no CUDA device; use --device cpu or auto")
     try:
-        return torch.device(choice)
+        return distributed.place(torch.device(choice))
     except RuntimeError:
         raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
 
@@ -96,7 +98,8 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)
     check_memory(model, config.settings.k, config.model)
     if load:  # without: only the model, for checks that need no data (compare's preflight)
-        sampler.load()
+        with distributed.local_leader_first():  # one process per machine fills a shared cache
+            sampler.load()
     return Session(config, sampler, model.to(device), device)
 
 

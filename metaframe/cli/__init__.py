@@ -7,6 +7,7 @@ import traceback
 
 import typer
 
+from metaframe import distributed
 from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, retarget_cmd, run_cmd
 from metaframe.errors import Interrupted, UsageError
 from metaframe.output import console, error_line
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     to report it.
     """
     try:
-        result = build_app()(args=argv, prog_name="metaframe", standalone_mode=False)
+        with distributed.processes():  # under torchrun: join the other processes (a no-op otherwise)
+            result = build_app()(args=argv, prog_name="metaframe", standalone_mode=False)
     except UsageError as error:
         error_line(str(error))
         sys.exit(2)
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         error_line(os_error_text(error))
         sys.exit(2)
     except (MemoryError, RuntimeError) as error:
+        if distributed.lost_peer(error):  # another process of a torchrun job died: one line, not a bug
+            error_line(distributed.lost_peer_line(error))
+            sys.exit(1)
         if not out_of_memory(error):
             raise_as_bug()
         error_line(

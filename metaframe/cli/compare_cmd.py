@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
+from metaframe import distributed
 from metaframe.checkpoint import write_json
 from metaframe.cli.eval_cmd import RANDOM, score_init, show
 from metaframe.cli.options import (
@@ -120,7 +121,8 @@ def compare(
     if resume and out is None:
         raise UsageError("--resume needs --out, the folder of the comparison to continue")
     out = out or default_out("compare", model, task)
-    check_all(plugins, configs, out, resume)
+    with distributed.together():  # under torchrun: a refusal stops every process
+        check_all(plugins, configs, out, resume)
     inits = []
     for resolved in configs:
         folder = out / resolved.algorithm
@@ -140,6 +142,7 @@ def compare(
     with Progress(console=console_err, transient=True, disable=quiet) as progress:
         rows = [score_init(configs[0], name, progress) for name in inits]
     show(rows)
-    write_json(out / "compare.json", {"rows": rows})
-    if json_out:
-        write_json(json_out, {"rows": rows})
+    if distributed.is_writer():
+        write_json(out / "compare.json", {"rows": rows})
+        if json_out:
+            write_json(json_out, {"rows": rows})

@@ -11,6 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from metaframe import distributed
 from metaframe.checkpoint import load_into, weights_metadata, write_json
 from metaframe.cli.options import (
     ConfigOption,
@@ -84,7 +85,7 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
         meta_tensors = load_into(session.model, path)
         personalize = personalization_rule(plugins, session, path, meta_tensors)
     tasks = session.sampler.eval_tasks()
-    bar = progress.add_task(f"eval {init}", total=len(tasks))
+    bar = progress.add_task(f"eval {init}", total=len(distributed.share(tasks)))  # this process's tasks
     settings = config.settings
     advance = lambda i: progress.advance(bar)  # noqa: E731
     if init in REFERENCES:
@@ -208,5 +209,5 @@ def evaluate_command(
         rows = [score_init(resolved, init, progress) for init in inits]
     announce(plugins, resolved)
     show(rows)
-    if json_out:
+    if json_out and distributed.is_writer():
         write_json(json_out, {"rows": rows})

@@ -113,6 +113,9 @@ def run(
     metrics.jsonl, resume.pt and, for models that draw, samples/*.png.
 
     With --resume, every setting (model and task included) is the run's own.
+
+    Under torchrun (torchrun --nproc_per_node N -m metaframe run ...) N processes share each meta-batch
+    and process 0 writes the folder: docs/howto/distributed.md.
     """
     plugins = get_plugins()
     explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}

@@ -55,10 +55,12 @@ class FOMAML(OuterAlgorithm):
                         total.add_(grad, alpha=1 / len(tasks))
             logs.append({**log, **{f"query_{name}": losses[name].item() for name in self.networks}})
         restore(self.model.networks, start)
+        flat = {f"{name}.{i}": grad for name in self.networks for i, grad in enumerate(grads[name])}
+        flat = self.reduce_mean(flat, len(tasks))  # over the whole meta-batch
         self.optimizer.zero_grad(set_to_none=True)
         for name in self.networks:
-            for param, grad in zip(self.model.networks[name].parameters(), grads[name]):
-                param.grad = grad
+            for i, param in enumerate(self.model.networks[name].parameters()):
+                param.grad = flat[f"{name}.{i}"]
         self.optimizer.step()
         return mean_logs(logs)
 

@@ -117,6 +117,7 @@ class MAML(OuterAlgorithm):
             for total, grad in zip(totals, grads):
                 total.add_(grad, alpha=1 / len(tasks))
             losses.append(loss)
+        totals = list(self.reduce_mean(dict(zip(self.params, totals)), len(tasks)).values())  # whole meta-batch
         self.optimizer.zero_grad(set_to_none=True)
         for param, grad in zip(self.params.values(), totals):
             param.grad = grad

@@ -72,7 +72,7 @@ class Reptile(OuterAlgorithm):
             logs.append(adapt(self.model, task.support, self.settings.t, self.settings.inner_schedule)[-1])
             total = accumulate(total, select(snapshot(self.model.networks, self.networks), learned))
         assert total is not None, "a meta-batch holds at least one task"
-        target = scale(total, 1 / len(tasks))
+        target = self.reduce_mean(scale(total, 1 / len(tasks)), len(tasks))  # over the whole meta-batch
         epsilon = self.epsilon(iteration)
         restore(self.model.networks, {**start, **interpolate(select(start, learned), target, epsilon)})
         return {**mean_logs(logs), "epsilon": epsilon}

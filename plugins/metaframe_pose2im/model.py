@@ -10,6 +10,7 @@ the same pieces and tested equal.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,6 +110,12 @@ class Pose2ImModel(TaskModel):
         return int(self.options.batch_size * per_frame + examples * pixels * (self.in_channels + 3) * 4)
 
     # -- the pieces -----------------------------------------------------------------------------------
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """bfloat16 autocast of what runs inside, with ``bf16``; gradients are taken outside it."""
+        if not self.options.bf16:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
     def generate(self, pose: Tensor, real: Tensor | None = None, params: Mapping[str, Tensor] | None = None) -> Tensor:
         """Frames in [-1, 1] for ``pose``, with the generator's own weights or with ``params`` (unprefixed).
 
@@ -214,13 +221,15 @@ class Pose2ImModel(TaskModel):
     def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
         """A discriminator step, then a generator step against the updated discriminator."""
         pose, real, weights = self.filled(batch)
-        fake = self.generate(pose, real)
-        d_loss = self.discriminator_loss(pose, real, fake, weights)
+        with self.autocast():
+            fake = self.generate(pose, real)
+            d_loss = self.discriminator_loss(pose, real, fake, weights)
         optimizers["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         optimizers["discriminator"].step()
-        terms = self.generator_terms(pose, real, fake, weights)
-        g_loss = total(terms)
+        with self.autocast():
+            terms = self.generator_terms(pose, real, fake, weights)
+            g_loss = total(terms)
         optimizers["generator"].zero_grad(set_to_none=True)
         g_loss.backward()
         optimizers["generator"].step()
@@ -243,19 +252,21 @@ class Pose2ImModel(TaskModel):
     def losses(self, batch: Batch) -> dict[str, Tensor]:
         """The D and G objectives on ``batch`` as given (no filling), sharing one generator pass."""
         pose, image = inputs(batch)
-        fake = self.generate(pose, image)
-        return {
-            "discriminator": self.discriminator_loss(pose, image, fake),
-            "generator": total(self.generator_terms(pose, image, fake)),
-        }
+        with self.autocast():
+            fake = self.generate(pose, image)
+            return {
+                "discriminator": self.discriminator_loss(pose, image, fake),
+                "generator": total(self.generator_terms(pose, image, fake)),
+            }
 
     def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
         """The G objective with generator weights ``params`` (``generator.*``) against the discriminator,
         fixed (no gradient): its weights in ``params`` (``discriminator.*``) when given, else its own."""
         pose, image = inputs(batch)
-        fake = self.generate(pose, image, strip_prefix(params, "generator"))
-        discriminator = strip_prefix(params, "discriminator") or None
-        return total(self.generator_terms(pose, image, fake, discriminator=discriminator))
+        with self.autocast():
+            fake = self.generate(pose, image, strip_prefix(params, "generator"))
+            discriminator = strip_prefix(params, "discriminator") or None
+            return total(self.generator_terms(pose, image, fake, discriminator=discriminator))
 
     def set_support(self, support: Batch) -> None:
         """Keep the task's support frames: a reference-conditioned generator draws new poses from them."""
@@ -265,9 +276,11 @@ class Pose2ImModel(TaskModel):
 
     @torch.no_grad()
     def predict(self, batch: Batch) -> Tensor:
-        """The generated frames (in [-1, 1]) for every pose of ``batch``, in chunks to bound memory."""
+        """The generated frames (in [-1, 1], float32) for every pose of ``batch``, in chunks to bound memory."""
         poses = to_channels_last(batch["pose"])
-        return torch.cat([self.generate(poses[i : i + SCORE_CHUNK]) for i in range(0, len(poses), SCORE_CHUNK)])
+        with self.autocast():
+            frames = [self.generate(poses[i : i + SCORE_CHUNK]) for i in range(0, len(poses), SCORE_CHUNK)]
+        return torch.cat(frames).float()
 
     def render(self, batch: Batch) -> Tensor:
         """Frames (in [-1, 1]) for ``batch``'s poses: what ``metaframe retarget`` writes."""
@@ -302,7 +315,7 @@ class Pose2ImModel(TaskModel):
         """A uint8 picture: for the ``sample_rows`` frames of most different poses, pose | generated | real."""
         rows = most_different(keypoints_of(batch["pose"]), self.options.sample_rows)
         pose, real = batch["pose"][rows], batch["image"][rows]
-        return sample_grid(pose, self.generate(to_channels_last(pose)), real)
+        return sample_grid(pose, self.predict({"pose": pose}), real)
 
     def to(self, device: torch.device | str) -> Pose2ImModel:
         """Move both networks and the VGG19 loss network to ``device``."""

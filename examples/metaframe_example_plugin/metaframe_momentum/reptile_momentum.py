@@ -79,7 +79,7 @@ class ReptileMomentum(OuterAlgorithm):
             losses.append(history[-1])
             total = accumulate(total, select(snapshot(self.model.networks), self.params))
         assert total is not None, "a meta-batch holds at least one task"
-        adapted = scale(total, 1 / len(tasks))
+        adapted = self.reduce_mean(scale(total, 1 / len(tasks)), len(tasks))  # the whole meta-batch (torchrun)
         restore(self.model.networks, start)  # buffers and unselected networks keep their start values
         for key, param in self.params.items():
             param.grad = param.detach() - adapted[key]
