@@ -360,7 +360,7 @@ class OuterAlgorithm(ABC):
     ) -> contextlib.AbstractContextManager[None]:
         """Inside ``with``, every ``step()`` of ``optimizers`` first replaces its parameters' gradients by
         their mean over the meta-batch (this process's hold the mean over its ``count`` tasks): data-parallel
-        training, e.g. ``pretrain``."""
+        training, e.g. plain joint training."""
         return distributed.averaged_gradients(optimizers, count)
 
     def state_dict(self) -> dict[str, Any]:
