@@ -246,7 +246,7 @@ class FunctionalOptimizer:
     """One network's inner optimizer as a value: its rule, its state and this step's learning-rate factor.
 
     :meth:`step` returns a new optimizer instead of changing this one, so an inner step built from it is a
-    pure function of its inputs (``torch.utils.checkpoint`` may run it again during the backward pass).
+    pure function of its inputs (:mod:`metaframe.recompute` runs it again during the backward pass).
 
     :param rule: the differentiable SGD or Adam.
     :param state: the rule's state after the steps taken so far.
