@@ -280,7 +280,7 @@ class FunctionalOptimizer:
         used = {k: g for k, g in zip(keys, grads) if g is not None}
         state = dict(self.state)  # the caller's state stays as it was
         with torch.set_grad_enabled(self.differentiate):
-            moved = self.rule.update(select(params, used), used, state, self.lr_factor)
+            moved = self.rule.update({k: params[k] for k in used}, used, state, self.lr_factor)
         if not self.differentiate:
             moved = {k: v.requires_grad_() for k, v in moved.items()}
         return {**params, **moved}, replace(self, state=state)
