@@ -64,8 +64,8 @@ TARGETS = {  # ratio -> the most it may be (time: median of per-round ratios; me
 }
 SWEPT = ("maml", "maml_checkpointed")  # the methods whose memory is measured at every --memory-t
 POSE2IM = ("pose2im_maml", "pose2im_maml_checkpointed")  # with --pose2im, also swept
-POSE2IM_MODEL = {"scale": "tiny", "size": 64, "ngf": 16, "ndf": 16}  # a GAN step: a D step, then a G step
-POSE2IM_K, POSE2IM_CHANNELS = 3, 5
+POSE2IM_SIZE, POSE2IM_K, POSE2IM_CHANNELS = 64, 3, 5
+POSE2IM_MODEL = {"scale": "tiny", "size": POSE2IM_SIZE, "ngf": 16, "ndf": 16}  # a D step, then a G step
 SIZE, BATCH, LR = 64, 8, 1e-3
 
 
@@ -203,7 +203,7 @@ def higher_maml_step(model: ImageRegressor, task: Task, t: int) -> Callable[[], 
 
 def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None]:
     """One MAML meta-iteration on a small Pose2Im (64 px, K=3 frames cycled to a batch of 8)."""
-    size = POSE2IM_MODEL["size"]
+    size = POSE2IM_SIZE
     torch.manual_seed(0)
     info = {"in_channels": POSE2IM_CHANNELS, "size": size}
     model = installed_plugins().models.get("pose2im").factory(dict(POSE2IM_MODEL), info).to(device)
@@ -319,7 +319,7 @@ def warm_libraries(device: torch.device) -> None:
     optimizer = torch.optim.Adam(net.parameters())
     loss = net(torch.zeros(BATCH, 3, SIZE, SIZE, device=device)).square().mean()
     grads = torch.autograd.grad(loss, list(net.parameters()), create_graph=True)
-    sum(g.square().sum() for g in grads).backward()
+    torch.stack([g.square().sum() for g in grads]).sum().backward()
     optimizer.step()
 
 

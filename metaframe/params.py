@@ -247,7 +247,7 @@ class FunctionalOptimizer:
     """One network's inner optimizer as a value: its rule, its state and this step's learning-rate factor.
 
     :meth:`step` returns a new optimizer instead of changing this one, so an inner step built from it is a
-    pure function of its inputs (``torch.utils.checkpoint`` may run it again during the backward pass).
+    pure function of its inputs (:mod:`metaframe.recompute` runs it again during the backward pass).
 
     :param rule: the differentiable SGD or Adam.
     :param state: the rule's state after the steps taken so far.
@@ -281,7 +281,7 @@ class FunctionalOptimizer:
         used = {k: g for k, g in zip(keys, grads) if g is not None}
         state = dict(self.state)  # the caller's state stays as it was
         with torch.set_grad_enabled(self.differentiate):
-            moved = self.rule.update(select(params, used), used, state, self.lr_factor)
+            moved = self.rule.update({k: params[k] for k in used}, used, state, self.lr_factor)
         if not self.differentiate:
             moved = {k: v.requires_grad_() for k, v in moved.items()}
         return {**params, **moved}, replace(self, state=state)

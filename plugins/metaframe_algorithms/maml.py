@@ -37,9 +37,9 @@ class MAMLOptions:
 
     :param outer_lr: learning rate of the outer optimizer.
     :param outer_optimizer: ``adam`` or ``sgd``.
-    :param checkpoint_inner: recompute each inner step's activations during the backward pass
-        (``torch.utils.checkpoint``) instead of keeping all T steps': memory about flat in T, for roughly
-        one more forward and inner backward per step.
+    :param checkpoint_inner: keep no graph of an inner step; rebuild it in the backward pass
+        (:mod:`metaframe.recompute`): memory grows with T only by each step's weights and optimizer
+        state, not its activations, for one more first-order inner step per step.
     """
 
     outer_lr: float = 1e-3
