@@ -70,7 +70,8 @@ def constant_networks(model: TaskModel) -> tuple[str, ...]:
 
 
 class MAML(OuterAlgorithm):
-    """Second-order MAML: the exact meta-gradient through the T inner iterations ``adapt`` runs."""
+    """Second-order MAML: the meta-gradient through the T inner iterations ``adapt`` runs (second order
+    through the steps of the model's functional networks; any other network's steps are constants)."""
 
     requires = frozenset({FUNCTIONAL})
 
