@@ -77,7 +77,7 @@ def register_tasks(register: Register) -> None:
 
 @hookspec
 def register_presets(register: Register) -> None:
-    """Register named run configurations (e.g. ``metapix``).
+    """Register named run configurations (a model on a task with the settings it was made for).
 
     :param register: call ``register(name, preset, summary=None)`` with a
         :class:`metaframe.config.Preset`. A preset whose algorithm, model and task all match a run's is

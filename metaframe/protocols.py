@@ -46,7 +46,7 @@ Tasks declare what they yield (:attr:`TaskSampler.batch_keys`), models what they
 FUNCTIONAL = "functional"
 """The model implements :meth:`TaskModel.functional_loss` and offers its inner step as a pure function of
 the parameters (:meth:`TaskModel.functional_inner_step`, :meth:`TaskModel.inner_optimizer_specs`), so
-second-order MAML differentiates through the very iterations :func:`metaframe.loop.adapt` runs."""
+a second-order algorithm differentiates through the very iterations :func:`metaframe.loop.adapt` runs."""
 SAMPLES = "samples"
 """The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
 IMAGES = "images"
@@ -58,7 +58,7 @@ RENDER = "render"
 """The model draws a frame for any pose once personalized: it implements :meth:`TaskModel.render`
 (what ``metaframe retarget`` needs)."""
 FOOTAGE = "footage"
-"""The task reads a person, and a motion to give them, from outside its dataset (a video, photos, a
+"""The task reads a person, and a motion to give them, from outside its dataset (a recording, photos, a
 prepared folder): it implements :meth:`TaskSampler.target_examples` and :meth:`TaskSampler.source_motion`
 (what ``metaframe retarget`` needs)."""
 
@@ -67,7 +67,7 @@ prepared folder): it implements :meth:`TaskSampler.target_examples` and :meth:`T
 class Task:
     """One task: K support examples to adapt on and a query set to score the adapted model on.
 
-    :param name: a stable identifier (e.g. the video and shot it came from), used in reports.
+    :param name: a stable identifier (e.g. the recording and segment it came from), used in reports.
     :param support: the K examples that personalization may look at.
     :param query: held-out examples of the same task; never seen during adaptation.
     :param meta: free-form facts about the task (identity, amplitude, ...), JSON-serializable.
@@ -148,7 +148,7 @@ class TaskSampler(ABC):
 class Footage:
     """Where a person is to be read from, for retargeting; the task says which kinds it understands.
 
-    :param spec: what the user typed: a path (video, image, folder) or a name the task knows.
+    :param spec: what the user typed: a path (a recording, an image, a folder) or a name the task knows.
     :param keypoints: keypoints another tool wrote for it (e.g. a folder of OpenPose JSON files), used
         instead of estimating the poses.
     :param person: who to follow when several people are in view (``largest``, or N counted from the left).
@@ -228,7 +228,7 @@ class TaskModel(ABC):
         """Each network's differentiable objective on ``batch``, keyed by network name.
 
         The gradient of ``losses[name]`` is taken only with respect to network ``name``'s parameters
-        (first-order MAML uses this at the adapted weights).
+        (a first-order meta-gradient uses this at the adapted weights).
         """
 
     @abstractmethod
@@ -243,8 +243,8 @@ class TaskModel(ABC):
         """With :data:`FUNCTIONAL`: the inner-loop loss as a function of ``params``.
 
         ``params`` maps qualified names (``"generator.model.1.weight"``) of every parameter of
-        :attr:`functional_networks` to tensors. Another network's entries, when given (MAML passes the
-        adapted weights of every network), are used held fixed; absent, its current weights are.
+        :attr:`functional_networks` to tensors. Another network's entries, when given (a second-order algorithm
+        passes the adapted weights of every network), are used held fixed; absent, its current weights are.
         """
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'functional' capability")
 

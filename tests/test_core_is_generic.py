@@ -17,12 +17,6 @@ KINDS = ("algorithms", "models", "tasks", "presets")
 
 # (file under metaframe/, word): why it is still there. Each entry is a debt to pay, not a licence.
 ALLOWED = {
-    # protocols.py and hookspecs.py are being rewritten by the typed-contract branch; their docstrings
-    # should say "second-order algorithms", "the source it came from" and give a generic preset example.
-    ("protocols.py", "maml"): "FUNCTIONAL and TaskModel.losses name MAML as their user",
-    ("protocols.py", "video"): "Task.name's example: 'the video and shot it came from'",
-    ("protocols.py", "shot"): "Task.name's example: 'the video and shot it came from'",
-    ("hookspecs.py", "metapix"): "register_presets' docstring gives ``metapix`` as an example",
     # not a debt: PyAV's own names (av.video.stream.VideoStream), which the MP4 writer cannot rename
     ("videofile.py", "video"): "PyAV's module av.video, whose VideoStream the MP4 writer types its stream with",
 }
