@@ -10,13 +10,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from metaframe.checkpoint import load_into
 from metaframe.loop import adapt
-from metaframe.params import restore, snapshot
 from metaframe.plugins import load_plugins, use_plugins
-from metaframe.rundir import RunDir
-from metaframe.session import build_session
 from metaframe.testing import run_cli
+from tests import personalized_scores
 from tests.plugins import adaptive
 
 SINE = ["--model", "mlp", "--task", "sine", "--k", "5", "--t", "4", "--quiet", "--device", "cpu"]
@@ -32,18 +29,7 @@ def with_adaptive():
 
 def scores_under(run: Path, plugins, rule) -> float:
     """Mean query MSE after personalizing with ``rule(model, meta_tensors)`` — the protocol written out."""
-    config = RunDir(run).run_config()
-    config.options["task"]["eval_tasks"] = EVAL_TASKS
-    session = build_session(config, plugins)
-    personalize = rule(session.model, load_into(session.model, run / "model.safetensors"))
-    start, total = snapshot(session.model.networks), 0.0
-    for index, task in enumerate(session.sampler.eval_tasks()):
-        restore(session.model.networks, start)
-        torch.manual_seed(config.settings.seed + index)
-        personalize(session.model, task.support, config.settings.t, config.settings.inner_schedule)
-        session.model.train(False)
-        total += session.model.score(task.query)["mse"]
-    return total / EVAL_TASKS
+    return personalized_scores.scores_under(run, plugins, rule, EVAL_TASKS)
 
 
 def eval_mse(run: Path, tmp_path: Path) -> float:

@@ -19,13 +19,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from metaframe.checkpoint import load_into
 from metaframe.loop import adapt, inner_lr_factor
-from metaframe.params import named_parameters, restore, snapshot
+from metaframe.params import named_parameters, restore
 from metaframe.plugins import Plugins, load_plugins, use_plugins
-from metaframe.rundir import RunDir
-from metaframe.session import build_session
 from metaframe.testing import check_algorithm, run_cli, small_settings
+from tests.personalized_scores import scores_under
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "metaframe_learn2learn"
 NAMES = ("l2l-maml", "l2l-metasgd")
@@ -139,18 +137,7 @@ def metasgd_rule(rates: dict[str, torch.Tensor]):
 
 def score_under(run: Path, plugins: Plugins, rule) -> float:
     """Mean query MSE of the held-out tasks after ``rule(saved algorithm tensors)`` personalizes the run."""
-    config = RunDir(run).run_config()
-    config.options["task"]["eval_tasks"] = EVAL_TASKS
-    session = build_session(config, plugins)
-    personalize = rule(load_into(session.model, run / "model.safetensors"))
-    start, total = snapshot(session.model.networks), 0.0
-    for index, task in enumerate(session.sampler.eval_tasks()):
-        restore(session.model.networks, start)
-        torch.manual_seed(config.settings.seed + index)
-        personalize(session.model, task.support, config.settings.t, config.settings.inner_schedule)
-        session.model.train(False)
-        total += session.model.score(task.query)["mse"]
-    return total / EVAL_TASKS
+    return scores_under(run, plugins, lambda model, tensors: rule(tensors), EVAL_TASKS)
 
 
 @needs_learn2learn
