@@ -200,12 +200,15 @@ class TaskModel(ABC):
         :data:`SAMPLES`, ...). Algorithms refuse models that lack what they require.
     :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"`` (which way is
         better), or ``"info"`` for a figure with no better direction.
+    :attr metric_scopes: metric-name prefixes that score a part of each example (e.g. a region), each
+        with the words that say which part; eval shows such columns with a short prefix and this legend.
     :attr needs_keys: the batch keys (and shapes) it reads; a task that does not yield them is refused
         before step 0. None (the default) declares nothing and skips the check.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
     metric_goals: ClassVar[Mapping[str, str]] = {}
+    metric_scopes: ClassVar[Mapping[str, str]] = {}
     needs_keys: ClassVar[BatchKeys | None] = None
 
     def __init__(self, networks: Mapping[str, nn.Module]) -> None:

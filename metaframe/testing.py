@@ -87,7 +87,7 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
     scores = model.score(task.query)
     assert scores and all(math.isfinite(v) for v in scores.values())
     assert set(scores) <= set(model.metric_goals) or not model.metric_goals
-    for prefix in getattr(model, "metric_scopes", {}):  # eval shortens these prefixes in its table
+    for prefix in model.metric_scopes:  # eval shortens these prefixes in its table
         assert prefix.endswith("_") and any(m.startswith(prefix) for m in scores), f"scope {prefix!r} scores nothing"
     losses = model.losses(task.query)
     assert set(losses) <= set(model.networks), "losses are keyed by network name"

@@ -97,7 +97,7 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
         )
     session.sampler.close()
     # optional on a model (not yet declared on TaskModel): metrics scored on a part of each example, by prefix
-    scopes = dict(getattr(session.model, "metric_scopes", {}))
+    scopes = dict(session.model.metric_scopes)
     return {
         "init": init,
         "k": settings.k,

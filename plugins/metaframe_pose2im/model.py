@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -89,7 +89,7 @@ class Pose2ImModel(TaskModel):
         "temporal_std": "info",
         "temporal_std_real": "info",
     }
-    metric_scopes = {"person_": "inside the person's box (query keypoints + 10 %)"}
+    metric_scopes: ClassVar[Mapping[str, str]] = {"person_": "inside the person's box (query keypoints + 10 %)"}
 
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()
