@@ -19,6 +19,7 @@ from metaframe.checkpoint import (
 )
 from metaframe.config import Preset, RunSettings, parse_options
 from metaframe.errors import UsageError
+from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
 from metaframe.functional import functional_adapt
 from metaframe.hookspecs import Register, hookimpl
 from metaframe.loop import adapt, inner_lr_factor
@@ -79,6 +80,14 @@ __all__ = [
     "TaskSampler",
     "batch_size",
     "batch_to",
+    # experiments (metaframe reproduce)
+    "Given",
+    "HeldOut",
+    "Render",
+    "Request",
+    "Results",
+    "Score",
+    "Train",
     # configuration
     "Preset",
     "RunSettings",

@@ -86,6 +86,16 @@ def register_presets(register: Register) -> None:
 
 
 @hookspec
+def register_experiments(register: Register) -> None:
+    """Register experiments that ``metaframe reproduce NAME`` runs (e.g. a paper's whole evaluation).
+
+    :param register: call ``register(name, factory, summary=None)``; ``factory()`` returns a
+        :class:`metaframe.experiment.Experiment`: its scales, the stages a request needs (trainings,
+        evaluations, renders) and the report it writes from their results (docs/reference/experiments.md).
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``metaframe`` command line.
 

@@ -26,6 +26,7 @@ REGISTRIES = {
     "register_models": "models",
     "register_tasks": "tasks",
     "register_presets": "presets",
+    "register_experiments": "experiments",
 }
 
 
@@ -49,6 +50,7 @@ class Plugins:
     models: Registry = field(default_factory=lambda: Registry("model", ("options", "test_options")))
     tasks: Registry = field(default_factory=lambda: Registry("task", ("options", "test_options")))
     presets: Registry = field(default_factory=lambda: Registry("preset"))
+    experiments: Registry = field(default_factory=lambda: Registry("experiment"))
 
     def info(self, name: str) -> PluginInfo:
         """The :class:`PluginInfo` of plugin ``name``."""

@@ -190,26 +190,34 @@ def check_finite(model: TaskModel, logs: dict[str, float], iteration: int) -> No
         raise Diverged(f"meta-iteration {iteration}: {quantity}; the run diverged (lower a learning rate)")
 
 
-def train(run: Run, show_progress: bool = True) -> RunDir:
-    """Run the remaining meta-iterations with a progress bar, checkpoints, metrics and samples.
-
-    However the run ends, ``run.json`` says so: ``finished``, ``interrupted`` (a signal) or ``failed``
-    (an error, e.g. a diverged run), with the reason.
-    """
-    session, algorithm, rundir, start = run.session, run.algorithm, run.rundir, run.start
-    settings = session.config.settings
-    live = console_err.is_terminal
-    progress = Progress(
-        TextColumn("meta-iteration"),
+def progress_bars(show: bool = True) -> Progress:
+    """The live bars of long work (description, count, bar, status, elapsed, left); shown on a terminal only."""
+    return Progress(
+        TextColumn("{task.description}"),
         MofNCompleteColumn(),
         BarColumn(),
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console_err,
-        disable=not (show_progress and live),
+        disable=not (show and console_err.is_terminal),
     )
-    bar = progress.add_task("meta", total=settings.meta_iterations, completed=start, status="")
+
+
+def train(run: Run, show_progress: bool = True, bars: Progress | None = None, hint: str | None = None) -> RunDir:
+    """Run the remaining meta-iterations with a progress bar, checkpoints, metrics and samples.
+
+    ``bars``: a live :func:`progress_bars` display already shown (e.g. with an overall bar) to add the
+    meta-iteration bar to; by default the run shows its own. ``hint``: what to say to continue after a
+    stop (default: the ``run --resume`` command). However the run ends, ``run.json`` says so:
+    ``finished``, ``interrupted`` (a signal) or ``failed`` (an error, e.g. a diverged run), with the reason.
+    """
+    session, algorithm, rundir, start = run.session, run.algorithm, run.rundir, run.start
+    settings = session.config.settings
+    live = console_err.is_terminal
+    progress = bars or progress_bars(show_progress)
+    shown = contextlib.nullcontext() if bars is not None else progress
+    bar = progress.add_task("meta-iteration", total=settings.meta_iterations, completed=start, status="")
     # a live bar shows nothing in a log file: there, plain lines every few iterations or 30 s
     lines = LogLines("meta-iteration", settings.meta_iterations, start) if show_progress and not live else None
     clock = [time.perf_counter(), start]
@@ -231,7 +239,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
 
     try:
         with stop_on_signals():
-            with progress:
+            with shown:
                 meta_train(algorithm, session.model, session.sampler, settings, start, after_step)
             if start == settings.meta_iterations:  # nothing left to run: still leave a complete folder
                 rundir.checkpoint(session.model, algorithm, start)
@@ -240,7 +248,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
     except KeyboardInterrupt as stop:
         name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
         update_record(rundir, status="interrupted", reason=f"stopped by {name}", ended=now())
-        say(resume_hint(rundir, session.config.algorithm))
+        say(hint or resume_hint(rundir, session.config.algorithm))
         raise
     except BaseException as error:
         update_record(rundir, status="failed", reason=str(error) or type(error).__name__, ended=now())
@@ -253,6 +261,7 @@ def train(run: Run, show_progress: bool = True) -> RunDir:
             raise distributed.PeerLost(f"{distributed.lost_peer_line(error)}; {hint}") from None
         raise
     finally:
+        progress.remove_task(bar)
         session.sampler.close()
         rundir.unlock()
     update_record(rundir, status="finished", ended=now())

@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from metaframe import distributed
-from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, retarget_cmd, run_cmd
+from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, reproduce_cmd, retarget_cmd, run_cmd
 from metaframe.errors import Interrupted, UsageError
 from metaframe.output import console, error_line
 
@@ -25,6 +25,7 @@ def core_app() -> typer.Typer:
     app.command("eval")(eval_cmd.evaluate_command)
     app.command("compare")(compare_cmd.compare)
     app.command("retarget")(retarget_cmd.retarget_command)
+    app.command("reproduce")(reproduce_cmd.reproduce_command)
     return app
 
 

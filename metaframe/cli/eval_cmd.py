@@ -71,21 +71,27 @@ def run_config_of(init: str) -> RunConfig | None:
     return rundir.run_config()
 
 
-def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
-    """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
-    reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
+def prepared(config: RunConfig, init: str) -> tuple[Session, Personalize]:
+    """The session of ``config`` with ``init``'s weights loaded (fresh ones for a named init), and the rule
+    that personalizes them (:func:`personalization_rule`)."""
     if init in NOT_LEARNED:  # fresh weights (or none used), even where the configuration names initial ones
         model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
     plugins = get_plugins()
     session = build_session(config, plugins)
-    personalize: Personalize = adapt
-    if init not in NOT_LEARNED:
-        path = weights_file(Path(init))
-        meta_tensors = load_into(session.model, path)
-        personalize = personalization_rule(plugins, session, path, meta_tensors)
+    if init in NOT_LEARNED:
+        return session, adapt
+    path = weights_file(Path(init))
+    meta_tensors = load_into(session.model, path)
+    return session, personalization_rule(plugins, session, path, meta_tensors)
+
+
+def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, Any]:
+    """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
+    reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
+    session, personalize = prepared(config, init)
     tasks = session.sampler.eval_tasks()
-    bar = progress.add_task(f"eval {init}", total=len(distributed.share(tasks)))  # this process's tasks
+    bar = progress.add_task(f"eval {init}", total=len(distributed.share(tasks)), status="")  # this process's tasks
     settings = config.settings
     advance = lambda i: progress.advance(bar)  # noqa: E731
     if init in REFERENCES:
@@ -96,15 +102,14 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
             session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
         )
     session.sampler.close()
-    # optional on a model (not yet declared on TaskModel): metrics scored on a part of each example, by prefix
-    scopes = dict(session.model.metric_scopes)
+    progress.remove_task(bar)
     return {
         "init": init,
         "k": settings.k,
         "t": settings.t,
         "metrics": mean_scores(rows),
         "goals": dict(session.model.metric_goals),
-        "scopes": scopes,
+        "scopes": dict(session.model.metric_scopes),
         "tasks": rows,
     }
 
@@ -166,6 +171,31 @@ def show(rows: list[dict[str, Any]]) -> None:
         console.print(line, style="dim")
 
 
+def evaluation_config(
+    plugins: Plugins,
+    inits: list[str],
+    model: str | None,
+    task: str | None,
+    preset: str | None,
+    config_file: Path | None,
+    assignments: list[str] | None,
+    explicit: dict[str, Any],
+) -> RunConfig:
+    """The configuration ``metaframe eval`` scores ``inits`` with: the first init that is a run folder gives
+    the defaults (its model, task, K, T, seed and options); options given here override them."""
+    base = next((c for c in map(run_config_of, inits) if c is not None), None)
+    model = model or (base.model if base else None)
+    task = task or (base.task if base else None)
+    if model is None or task is None:
+        raise UsageError("give --model and --task, or an --init run folder to take them from")
+    inherited = None
+    if base is not None and (base.model, base.task) == (model, task):
+        inherited = {**base.to_json()["settings"], **base.options}
+    # eval trains nothing: the algorithm only picks the preset whose K, T and options apply
+    algorithm = base.algorithm if base else evaluation_algorithm(plugins, model, task)
+    return resolve(plugins, algorithm, model, task, preset, config_file, assignments, explicit, inherited)
+
+
 def evaluate_command(
     inits: Annotated[
         list[str],
@@ -192,19 +222,9 @@ def evaluate_command(
 
     The first --init that is a run folder gives the defaults: its model, task, K, T, seed and options."""
     check_json_out(json_out)
-    base = next((c for c in map(run_config_of, inits) if c is not None), None)
-    model = model or (base.model if base else None)
-    task = task or (base.task if base else None)
-    if model is None or task is None:
-        raise UsageError("give --model and --task, or an --init run folder to take them from")
-    inherited = None
-    if base is not None and (base.model, base.task) == (model, task):
-        inherited = {**base.to_json()["settings"], **base.options}
     plugins = get_plugins()
-    # eval trains nothing: the algorithm only picks the preset whose K, T and options apply
-    algorithm = base.algorithm if base else evaluation_algorithm(plugins, model, task)
     explicit = {"k": k, "t": t, "seed": seed, "device": device}
-    resolved = resolve(plugins, algorithm, model, task, preset, config, assignments, explicit, inherited)
+    resolved = evaluation_config(plugins, inits, model, task, preset, config, assignments, explicit)
     with Progress(console=console_err, transient=True) as progress:
         rows = [score_init(resolved, init, progress) for init in inits]
     announce(plugins, resolved)

@@ -7,6 +7,7 @@ from typing import Any
 from metaframe.api import Preset, Register, hookimpl
 from metaframe_pose2im import cli as commands
 from metaframe_pose2im import model
+from metaframe_pose2im.experiment import MetaPixExperiment
 from metaframe_pose2im.options import Pose2ImOptions, scale_size
 
 
@@ -44,6 +45,16 @@ def register_presets(register: Register) -> None:
         Preset(None, "pose2im", "video-shot", CPU_SETTINGS, CPU_OPTIONS),
         "Pose2Im on video shots for any algorithm, on MetaPix's CPU budget (K=5, T=20, 80 meta-iterations; "
         "fresh weights unless model.init=pretrained)",
+    )
+
+
+@hookimpl
+def register_experiments(register: Register) -> None:
+    register(
+        "metapix",
+        MetaPixExperiment,
+        "MetaPix's evaluation: Table 1, Figures 2, 3 and 5, the ε and generator-only ablations (scales small, "
+        "tiny, paper)",
     )
 
 

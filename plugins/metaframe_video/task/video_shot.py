@@ -162,6 +162,7 @@ class VideoShotTasks(TaskSampler):
             "identity": record.identity,
             "shot": record.shot,
             "frames": record.frames,
+            "split": support_end(record.frames),  # support frames come from [0, split), query frames after
             "support": support,
             "query": query,
         }
