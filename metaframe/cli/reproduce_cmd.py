@@ -12,9 +12,10 @@ from rich.table import Table
 from metaframe import distributed
 from metaframe.cli.options import DeviceOption, QuietOption
 from metaframe.errors import UsageError
-from metaframe.experiment import Request, reproduce
+from metaframe.experiment import Request
 from metaframe.output import console
 from metaframe.plugins import Plugins, get_plugins
+from metaframe.reproduce import reproduce
 
 
 def whole_numbers(text: str | None, flag: str) -> tuple[int, ...] | None:

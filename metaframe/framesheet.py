@@ -1,0 +1,55 @@
+"""Frames as pictures and movies: a labelled strip of frame rows (PNG) and frame sets side by side (mp4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from metaframe.checkpoint import atomic_write
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """B×3×H×W images in [-1, 1] as B×H×W×3 uint8."""
+    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
+def frame_strip(rows: dict[str, torch.Tensor], columns: int = 8, gap: int = 2) -> np.ndarray:
+    """One labelled row per frame set (B×H×W×3 uint8), ``columns`` frames evenly spread over B, on white."""
+    from PIL import ImageDraw  # noqa: PLC0415
+
+    frames = list(rows.values())
+    count = len(frames[0])
+    picks = np.linspace(0, count - 1, min(columns, count)).round().astype(int)
+    height, width = frames[0].shape[1:3]
+    margin = 8 + 7 * max(len(label) for label in rows)  # the default font is about 6 pixels a letter
+    sheet = np.full((len(rows) * (height + gap) - gap, margin + len(picks) * (width + gap) - gap, 3), 255, np.uint8)
+    for r, images in enumerate(frames):
+        for c, index in enumerate(picks):
+            y, x = r * (height + gap), margin + c * (width + gap)
+            sheet[y : y + height, x : x + width] = images[index].numpy()
+    picture = Image.fromarray(sheet)
+    draw = ImageDraw.Draw(picture)
+    for r, label in enumerate(rows):
+        draw.text((4, r * (height + gap) + height // 2 - 5), label, fill=(0, 0, 0))
+    return np.asarray(picture)
+
+
+def write_side_by_side(path: Path, panels: list[torch.Tensor], fps: float) -> None:
+    """The frame sets side by side as an mp4, written under a temporary name and renamed."""
+    from metaframe.videofile import VideoWriter  # noqa: PLC0415 - PyAV only when an mp4 is written
+
+    joined = torch.cat(panels, dim=2).numpy()  # B×H×(W·n)×3
+
+    def write(tmp: Path) -> None:
+        with VideoWriter(tmp, fps) as writer:
+            writer.write(joined)
+
+    atomic_write(path, write)
+
+
+def save_picture(path: Path, picture: np.ndarray) -> None:
+    """A uint8 H×W×3 array as a PNG, written under a temporary name and renamed."""
+    atomic_write(path, lambda tmp: Image.fromarray(picture).save(tmp, format="PNG"))

@@ -1,0 +1,356 @@
+"""Running an experiment's plan: each stage as the engine's own command (a run folder, an ``eval`` row, a
+render), finished stages skipped, and ``report.md`` written from their records (:mod:`metaframe.experiment`
+says what an experiment and its stages are)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from metaframe import __version__
+from metaframe.checkpoint import atomic_write, write_json, write_weights
+from metaframe.config import RunConfig, differences
+from metaframe.errors import UsageError
+from metaframe.experiment import (
+    EXPERIMENT_FILE,
+    REPORT_FILE,
+    STAGE_FILE,
+    Experiment,
+    Given,
+    HeldOut,
+    Render,
+    Request,
+    Results,
+    Score,
+    Stage,
+    Train,
+    check_folder,
+    check_plan,
+    command,
+    finished,
+    init_text,
+)
+from metaframe.framesheet import frame_strip, save_picture, to_uint8, write_side_by_side
+from metaframe.output import say
+from metaframe.plugins import Plugins
+from metaframe.progress import clock
+from metaframe.protocols import RENDER, Task
+from metaframe.rundir import RunDir
+
+
+@dataclass
+class Runner:
+    """Runs the stages of one request in ``out``, showing an overall bar and one bar per stage."""
+
+    plugins: Plugins
+    out: Path
+    device: str | None
+    bars: Any  # rich Progress (metaframe.runner.progress_bars)
+    log: Callable[[str], None] = say
+    hint: str = "stopped; run the same command again to continue: finished stages are kept"
+
+    def run(self, stage: Stage) -> dict[str, Any]:
+        """Do ``stage`` and return its result (what ``stage.json`` records under ``result``)."""
+        folder = self.out / stage.name
+        if isinstance(stage, Given):
+            return self.given(stage)
+        if isinstance(stage, Train):
+            return self.train(stage, folder)
+        if isinstance(stage, Score):
+            return self.score(stage, folder)
+        return self.render(stage, folder)
+
+    def explicit(self) -> dict[str, Any]:
+        return {"device": self.device}
+
+    def given(self, stage: Given) -> dict[str, Any]:
+        if not Path(stage.path).is_file():
+            raise UsageError(f"stage {stage.name}: {stage.path} does not exist; reinstall the plugin that ships it")
+        return {"weights": str(stage.path)}
+
+    def train_config(self, stage: Train) -> RunConfig:
+        from metaframe.cli.options import resolve  # noqa: PLC0415 - the CLI's own resolution, without a cycle
+
+        return resolve(
+            self.plugins, stage.algorithm, stage.model, stage.task, None, None, list(stage.assignments), self.explicit()
+        )
+
+    def train(self, stage: Train, folder: Path) -> dict[str, Any]:
+        from metaframe.runner import resume_run, start_run, train  # noqa: PLC0415
+
+        config = self.train_config(stage)
+        rundir = RunDir(folder)
+        if rundir.config.is_file():
+            changed = differences(rundir.run_config(), config, ignore=("device",))
+            if changed:
+                raise UsageError(f"{folder} holds a run with {changed[0]}; it is not this stage's: remove it")
+            if rundir.read_config().get("status") != "finished":
+                train(resume_run(self.plugins, folder, self.device), bars=self.bars, hint=self.hint)
+        else:
+            init = init_text(self.out, stage.init)
+            run = start_run(config, self.plugins, folder, Path(init) if init else None)
+            train(run, bars=self.bars, hint=self.hint)
+        record = rundir.read_config()
+        return {
+            "folder": str(folder),
+            "weights": str(rundir.weights),
+            "iterations": record.get("iteration"),
+            "last": record.get("last", {}),
+        }
+
+    def eval_config(self, model: str, task: str, assignments: Sequence[str], inits: list[str]) -> RunConfig:
+        from metaframe.cli.eval_cmd import evaluation_config  # noqa: PLC0415
+
+        return evaluation_config(self.plugins, inits, model, task, None, None, list(assignments), self.explicit())
+
+    def score(self, stage: Score, folder: Path) -> dict[str, Any]:
+        from metaframe.cli.eval_cmd import score_init  # noqa: PLC0415
+
+        init = str(init_text(self.out, stage.init))
+        row = score_init(self.eval_config(stage.model, stage.task, stage.assignments, [init]), init, self.bars)
+        write_json(folder / "scores.json", {"rows": [row]})
+        return {key: value for key, value in row.items() if key != "tasks"}
+
+    def render(self, stage: Render, folder: Path) -> dict[str, Any]:
+        from metaframe.cli.eval_cmd import prepared  # noqa: PLC0415
+
+        frames: dict[str, torch.Tensor] = {}
+        scores: dict[str, dict[str, float]] = {}
+        task_name = ""
+        bar = self.bars.add_task("render", total=len(stage.inits), status="")
+        for label, init in zip(stage.labels, stage.inits):
+            text = str(init_text(self.out, init))
+            config = self.eval_config(stage.model, stage.task, stage.assignments, [text])
+            session, personalize = prepared(config, text)
+            model = session.model
+            if RENDER not in model.capabilities:
+                raise UsageError(f"stage {stage.name}: model {config.model!r} cannot render frames (no 'render')")
+            task = session.sampler.eval_tasks()[stage.task_index].to(model.device)
+            torch.manual_seed(config.settings.seed + stage.task_index)  # as eval personalizes this task
+            personalize(model, task.support, config.settings.t, config.settings.inner_schedule)
+            model.train(False)
+            with torch.no_grad():
+                drawn = model.render(task.query).float().cpu()
+            frames.setdefault("real", to_uint8(task.query["image"].cpu()))
+            frames[label] = to_uint8(drawn)
+            scores[label] = model.score_images(drawn.to(model.device), task.query)
+            task_name = task.name
+            session.sampler.close()
+            self.bars.advance(bar)
+        self.bars.remove_task(bar)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_weights(folder / "frames.safetensors", {key: value.contiguous() for key, value in frames.items()})
+        save_picture(folder / "strip.png", frame_strip(frames))
+        write_side_by_side(folder / "frames.mp4", list(frames.values()), stage.fps)
+        return {
+            "task": task_name,
+            "frames": len(frames["real"]),
+            "labels": ["real", *stage.labels],
+            "scores": scores,
+            "strip": "strip.png",
+            "mp4": "frames.mp4",
+        }
+
+
+def held_out_probe(runner: Runner) -> HeldOut:
+    """``held_out(model, task, assignments)`` for experiment plans: the tasks ``eval`` would score (cached)."""
+    cache: dict[tuple[str, str, tuple[str, ...]], list[Task]] = {}
+
+    def held_out(model: str, task: str, assignments: Sequence[str]) -> list[Task]:
+        from metaframe.session import build_session  # noqa: PLC0415
+
+        key = (model, task, tuple(assignments))
+        if key not in cache:
+            session = build_session(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
+            try:
+                cache[key] = session.sampler.eval_tasks()
+            finally:
+                session.sampler.close()
+        return cache[key]
+
+    return held_out
+
+
+def check_stages(runner: Runner, stages: list[Stage], held_out: HeldOut) -> None:
+    """Before any work: every stage's configuration resolves, every algorithm accepts its model, and the
+    held-out tasks of every evaluation can be drawn (a K larger than a held-out task allows is refused here)."""
+    from metaframe.session import build_algorithm, build_session  # noqa: PLC0415
+
+    checked: set[tuple[Any, ...]] = set()
+    for stage in stages:
+        if isinstance(stage, Train):
+            config = runner.train_config(stage)
+            key = (config.algorithm, json.dumps(config.to_json(), sort_keys=True, default=str))
+            if key not in checked:
+                session = build_session(config, runner.plugins, load=False)
+                build_algorithm(session, runner.plugins)
+                session.sampler.close()
+                checked.add(key)
+        elif isinstance(stage, Score | Render):
+            try:
+                held_out(stage.model, stage.task, stage.assignments)
+            except UsageError as error:
+                raise UsageError(f"stage {stage.name} ({' '.join(stage.assignments)}): {error}") from None
+
+
+def processor_name() -> str:
+    """The CPU's model name where the system says it (Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict[str, Any]:
+    """What the report records about where it ran."""
+    versions = {}
+    for name in ("torch", "numpy", "pluggy", "typer", "safetensors", "av", "matplotlib"):
+        module = sys.modules.get(name)
+        versions[name] = getattr(module, "__version__", None) if module else None
+    return {
+        "metaframe": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": processor_name(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "packages": versions,
+    }
+
+
+def stage_title(stage: Stage) -> str:
+    kind = type(stage).__name__.lower()
+    return f"{kind} {stage.name}"
+
+
+def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
+    """Every stage in order, finished ones skipped; ``stage.json`` written as each one ends."""
+    results = Results(runner.out)
+    overall = runner.bars.add_task("stages", total=len(stages), status="")
+    began = time.perf_counter()
+    for number, stage in enumerate(stages, start=1):
+        record = finished(runner.out, stage)
+        if record is None:
+            # the time spent on a stage over every attempt, kept outside its folder (a new run folder is empty)
+            spent_file = runner.out / ".wall" / stage.name
+            spent = float(spent_file.read_text()) if spent_file.is_file() else 0.0
+            if show:
+                elapsed = clock(time.perf_counter() - began)
+                runner.log(f"stage {number}/{len(stages)}: {stage_title(stage)}  (experiment {elapsed})")
+            runner.bars.update(overall, status=stage.name)
+            start = time.perf_counter()
+            try:
+                result = runner.run(stage)
+            finally:
+                spent += time.perf_counter() - start
+                atomic_write(spent_file, lambda tmp, s=spent: tmp.write_text(f"{s:.1f}\n"))
+            record = {
+                "name": stage.name,
+                "kind": type(stage).__name__.lower(),
+                "about": stage.about,
+                "command": command(runner.out, stage),
+                "wall_s": round(spent, 1),
+                "result": result,
+            }
+            write_json(runner.out / stage.name / STAGE_FILE, record)
+        elif show:
+            runner.log(f"stage {number}/{len(stages)}: {stage_title(stage)} finished already")
+        results.records[stage.name] = record
+        runner.bars.advance(overall)
+    runner.bars.remove_task(overall)
+    return results
+
+
+def write_report(
+    request: Request, experiment: Experiment, results: Results, stages: list[Stage], argv: list[str]
+) -> Path:
+    """``report.md``: the experiment's body, then how it was made — the command, every stage's command
+    and wall time, the seeds, the package versions and the machine."""
+    body = experiment.report(request, results)
+    env = environment()
+    done = [stage for stage in stages if stage.name in results]
+    lines = []
+    if len(done) < len(stages):
+        lines += [
+            f"> **Partial report**: {len(done)} of {len(stages)} stages have finished; the rows and points of "
+            "the others are missing. Run the command without --report to finish them.",
+            "",
+        ]
+    lines += [body.rstrip(), "", "## How this report was made", ""]
+    lines.append(
+        f"`{' '.join(['metaframe', *argv])}` — experiment `{request.experiment}`, scale `{request.scale}`, "
+        f"seeds {', '.join(map(str, request.seeds))}, K list {', '.join(map(str, request.ks))}, "
+        f"T list {', '.join(map(str, request.ts))}."
+    )
+    lines.append("")
+    total = sum(results.records[s.name]["wall_s"] for s in done)
+    lines.append(
+        f"Wall time of all stages: {clock(total)} ({total:.0f} s) on {env['cpus']} CPU(s) "
+        f"({env['processor']}, {env['platform']}){', GPU ' + env['cuda'] if env['cuda'] else ''}; "
+        f"metaframe {env['metaframe']}, Python {env['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+        + "."
+    )
+    lines += ["", "| stage | what | wall time | command |", "|---|---|---|---|"]
+    for stage in stages:
+        wall = clock(results.records[stage.name]["wall_s"]) if stage.name in results else "not run yet"
+        lines.append(f"| {stage.name} | {stage.about} | {wall} | `{command(results.out, stage)}` |")
+    path = results.out / REPORT_FILE
+    atomic_write(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
+    return path
+
+
+def reproduce(
+    plugins: Plugins,
+    request: Request,
+    out: Path,
+    device: str | None,
+    show: bool,
+    argv: list[str],
+    report_only: bool = False,
+) -> Path:
+    """Plan, check, run (or resume) every stage of ``request`` in ``out``, then write ``report.md``; with
+    ``report_only``, write the report of the stages finished so far and run nothing."""
+    from metaframe.runner import progress_bars  # noqa: PLC0415
+
+    experiment: Experiment = plugins.experiments.get(request.experiment).factory()
+    check_folder(out, request)
+    bars = progress_bars(show)
+    runner = Runner(plugins, out, device, bars)
+    held_out = held_out_probe(runner)
+    stages = experiment.plan(request, held_out)
+    check_plan(stages)
+    marker = out / EXPERIMENT_FILE
+    if report_only:
+        if not marker.is_file():
+            raise UsageError(f"--report: {out} holds no stages yet; run the command without --report first")
+        results = Results(out, {s.name: record for s in stages if (record := finished(out, s)) is not None})
+        return write_report(request, experiment, results, stages, argv)
+    check_stages(runner, stages, held_out)
+    if not marker.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(
+            marker,
+            {
+                "request": request.to_json(),
+                "stages": [s.name for s in stages],
+                "command": ["metaframe", *argv],
+                "environment": environment(),
+            },
+        )
+    with bars:
+        results = run_stages(runner, stages, show)
+    return write_report(request, experiment, results, stages, argv)
