@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 from pathlib import Path
@@ -32,6 +31,7 @@ import torch
 from metaframe.loop import adapt
 from metaframe.plugins import load_plugins
 from metaframe.protocols import Footage
+from metaframe.reproduce import processor_name
 from metaframe.retarget import RetargetPlan, retarget
 
 K, T = 5, 20
@@ -52,17 +52,6 @@ def one_repeat(device: str, seed: int) -> dict[str, Any]:
         summary = retarget(model, adapt, support, motion, Path(folder) / "bench.mp4", plan)
     keys = ("k", "t", "frames", "personalization_seconds", "rendering_fps", "model_fps", "rendering_seconds")
     return {key: summary[key] for key in keys}
-
-
-def cpu_name() -> str:
-    """The processor's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -86,7 +75,7 @@ def main() -> None:
         "model_fps": statistics.median(r["model_fps"] for r in runs),
         "device": args.device,
         "torch_threads": torch.get_num_threads(),
-        "cpu": cpu_name(),
+        "cpu": processor_name(),
         "cpu_count": os.cpu_count(),
         "load_average": [round(v, 2) for v in os.getloadavg()],  # other work on the machine slows every figure
         "torch": torch.__version__,
