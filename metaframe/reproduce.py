@@ -275,10 +275,10 @@ def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
 
 
 def write_report(
-    request: Request, experiment: Experiment, results: Results, stages: list[Stage], argv: list[str]
+    request: Request, experiment: Experiment, results: Results, stages: list[Stage], started: list[str]
 ) -> Path:
-    """``report.md``: the experiment's body, then how it was made — the command, every stage's command
-    and wall time, the seeds, the package versions and the machine."""
+    """``report.md``: the experiment's body, then how it was made — the command that ``started`` it, every
+    stage's command and wall time, the seeds, the package versions and the machine."""
     body = experiment.report(request, results)
     env = environment()
     done = [stage for stage in stages if stage.name in results]
@@ -291,7 +291,7 @@ def write_report(
         ]
     lines += [body.rstrip(), "", "## How this report was made", ""]
     lines.append(
-        f"`{' '.join(['metaframe', *argv])}` — experiment `{request.experiment}`, scale `{request.scale}`, "
+        f"`{' '.join(started)}` — experiment `{request.experiment}`, scale `{request.scale}`, "
         f"seeds {', '.join(map(str, request.seeds))}, K list {', '.join(map(str, request.ks))}, "
         f"T list {', '.join(map(str, request.ts))}."
     )
@@ -338,7 +338,7 @@ def reproduce(
         if not marker.is_file():
             raise UsageError(f"--report: {out} holds no stages yet; run the command without --report first")
         results = Results(out, {s.name: record for s in stages if (record := finished(out, s)) is not None})
-        return write_report(request, experiment, results, stages, argv)
+        return write_report(request, experiment, results, stages, json.loads(marker.read_text())["command"])
     check_stages(runner, stages, held_out)
     if not marker.is_file():
         out.mkdir(parents=True, exist_ok=True)
@@ -353,4 +353,4 @@ def reproduce(
         )
     with bars:
         results = run_stages(runner, stages, show)
-    return write_report(request, experiment, results, stages, argv)
+    return write_report(request, experiment, results, stages, json.loads(marker.read_text())["command"])
