@@ -162,20 +162,17 @@ class Runner:
 
 
 def held_out_probe(runner: Runner) -> HeldOut:
-    """``held_out(model, task, assignments)`` for experiment plans: the tasks ``eval`` would score (cached)."""
-    cache: dict[tuple[str, str, tuple[str, ...]], list[Task]] = {}
+    """``held_out(model, task, assignments)`` for experiment plans: the tasks ``eval`` would score (not kept:
+    at 512 px the held-out tasks of every stage's options would not fit in memory together)."""
 
     def held_out(model: str, task: str, assignments: Sequence[str]) -> list[Task]:
         from metaframe.session import build_session  # noqa: PLC0415
 
-        key = (model, task, tuple(assignments))
-        if key not in cache:
-            session = build_session(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
-            try:
-                cache[key] = session.sampler.eval_tasks()
-            finally:
-                session.sampler.close()
-        return cache[key]
+        session = build_session(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
+        try:
+            return session.sampler.eval_tasks()
+        finally:
+            session.sampler.close()
 
     return held_out
 
@@ -195,7 +192,8 @@ def check_stages(runner: Runner, stages: list[Stage], held_out: HeldOut) -> None
                 build_algorithm(session, runner.plugins)
                 session.sampler.close()
                 checked.add(key)
-        elif isinstance(stage, Score | Render):
+        elif isinstance(stage, Score | Render) and (stage.model, stage.task, stage.assignments) not in checked:
+            checked.add((stage.model, stage.task, stage.assignments))
             try:
                 held_out(stage.model, stage.task, stage.assignments)
             except UsageError as error:
