@@ -18,7 +18,12 @@ HELP = "Meta-learning for PyTorch: meta-train, personalize and evaluate models f
 def core_app() -> typer.Typer:
     """The commands metaframe itself provides."""
     app = typer.Typer(
-        name="metaframe", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+        name="metaframe",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="markdown",  # a docstring's paragraphs reflow to the terminal's width
     )
     app.command("plugins")(plugins_cmd.plugins)
     app.command("run")(run_cmd.run)
