@@ -82,23 +82,27 @@ def table1_rows(layout: Layout) -> list[tuple[str, int | str, int | str, list[st
 
 def table1(layout: Layout, results: Results) -> tuple[list[str], dict[str, Any]]:
     """Table 1's markdown lines and its numbers."""
-    seeds = len(layout.seeds)
     lines = [
         f"| init | K | T | {' | '.join(HEADERS)} | paper SSIM / PSNR / MSE |",
         "|---|---|---|" + "---|" * len(HEADERS) + "---|",
     ]
     numbers = {}
+    seeds = 0  # how many seeds of the learned rows have finished (a partial report may have fewer)
     for label, k, t, names in table1_rows(layout):
         spread = mean_std(results, names)
+        seeds = max(seeds, sum(name in results for name in names))
         if spread is None:
             continue
-        numbers[label] = {metric: {"mean": m, "std": s, "runs": len(names)} for metric, (m, s) in spread.items()}
+        runs = sum(name in results for name in names)
+        numbers[label] = {metric: {"mean": m, "std": s, "runs": runs} for metric, (m, s) in spread.items()}
         paper = PAPER.get(label)
         paper_text = f"{paper[0]:.2f} / {paper[1]:.2f} / {paper[2]:,.0f}" if paper else ""
         values = " | ".join(cell(metric, spread[metric]) for metric in METRICS)
         lines.append(f"| {label} | {k} | {t} | {values} | {paper_text} |")
     lines.append("")
     runs = f"mean ± std over {seeds} seeds" if seeds > 1 else "one seed"
+    if seeds < len(layout.seeds):
+        runs += f" of the {len(layout.seeds)} asked for (the others have not finished)"
     lines.append(
         f"Learned rows: {runs}; the rows that learn nothing and the K = ∞ rows are one evaluation. "
         "`p.`: inside the person's box. ↑ higher is better, ↓ lower is better."
