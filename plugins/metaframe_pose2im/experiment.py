@@ -166,7 +166,7 @@ class MetaPixExperiment:
             return add(Score(name, init, MODEL, TASK, (*world, *settings(k, t, seed)), about))
 
         # Ordered so that a partial report (--report) is useful early: Table 1 for the first seed, Figure 3,
-        # the K = ∞ bound and the ablations, then the sweeps, then the other seeds.
+        # the K = ∞ bound and the ablations, Table 1 for the other seeds, then the sweeps.
         def table1(seed: int) -> tuple[Train, Train]:
             metapix = meta_train(f"metapix-s{seed}", f"MetaPix, seed {seed}", seed=seed)
             equal = meta_train(
@@ -193,6 +193,8 @@ class MetaPixExperiment:
             score(init, k=k_all, t=upper_t)
         score(meta_train("metapix-epsilon-0.1", "MetaPix, ε = 0.1", extra=("algorithm.epsilon=0.1",)))
         score(meta_train("metapix-generator-only", "MetaPix, generator only", extra=("algorithm.networks=generator",)))
+        for seed in request.seeds[1:]:
+            table1(seed)
         for k in request.ks:
             trained = metapix if k == budget.k else meta_train(f"metapix-k{k}", f"MetaPix trained at K={k}", k=k)
             for init in (*REFERENCES, RANDOM, pretrain, metapix, trained):
@@ -206,8 +208,6 @@ class MetaPixExperiment:
             )
             for init in (RANDOM, pretrain, metapix, trained):
                 score(init, t=t)
-        for seed in request.seeds[1:]:
-            table1(seed)
         self.layout = experiment_report.Layout(
             budget.k, budget.t, k_all, upper_t, request.seeds, request.ks, request.ts, budget.summary
         )
