@@ -56,11 +56,12 @@ def mean_std(results: Results, names: Sequence[str]) -> dict[str, tuple[float, f
     return spread
 
 
-def cell(metric: str, value: tuple[float, float]) -> str:
+def cell(metric: str, value: tuple[float, float], runs: int = 1) -> str:
+    """A table cell: the mean, and its standard deviation over ``runs`` when there are several."""
     mean, std = value
     digits = 3 if "ssim" in metric else 2 if "psnr" in metric else 0
     text = f"{mean:.{digits}f}"
-    return f"{text} ± {std:.{digits}f}" if std else text
+    return f"{text} ± {std:.{digits}f}" if runs > 1 else text
 
 
 def table1_rows(layout: Layout) -> list[tuple[str, int | str, int | str, list[str]]]:
@@ -97,7 +98,7 @@ def table1(layout: Layout, results: Results) -> tuple[list[str], dict[str, Any]]
         numbers[label] = {metric: {"mean": m, "std": s, "runs": runs} for metric, (m, s) in spread.items()}
         paper = PAPER.get(label)
         paper_text = f"{paper[0]:.2f} / {paper[1]:.2f} / {paper[2]:,.0f}" if paper else ""
-        values = " | ".join(cell(metric, spread[metric]) for metric in METRICS)
+        values = " | ".join(cell(metric, spread[metric], runs) for metric in METRICS)
         lines.append(f"| {label} | {k} | {t} | {values} | {paper_text} |")
     lines.append("")
     runs = f"mean ± std over {seeds} seeds" if seeds > 1 else "one seed"
