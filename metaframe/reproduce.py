@@ -55,6 +55,7 @@ class Runner:
     out: Path
     device: str | None
     bars: Any  # rich Progress (metaframe.runner.progress_bars)
+    show: bool = True  # progress at all: bars on a terminal, plain lines in a log (--quiet: none)
     log: Callable[[str], None] = say
     hint: str = "stopped; run the same command again to continue: finished stages are kept"
 
@@ -94,11 +95,11 @@ class Runner:
             if changed:
                 raise UsageError(f"{folder} holds a run with {changed[0]}; it is not this stage's: remove it")
             if rundir.read_config().get("status") != "finished":
-                train(resume_run(self.plugins, folder, self.device), bars=self.bars, hint=self.hint)
+                train(resume_run(self.plugins, folder, self.device), self.show, self.bars, self.hint)
         else:
             init = init_text(self.out, stage.init)
             run = start_run(config, self.plugins, folder, Path(init) if init else None)
-            train(run, bars=self.bars, hint=self.hint)
+            train(run, self.show, self.bars, self.hint)
         record = rundir.read_config()
         return {
             "folder": str(folder),
@@ -327,7 +328,7 @@ def reproduce(
     experiment: Experiment = plugins.experiments.get(request.experiment).factory()
     check_folder(out, request)
     bars = progress_bars(show)
-    runner = Runner(plugins, out, device, bars)
+    runner = Runner(plugins, out, device, bars, show)
     held_out = held_out_probe(runner)
     stages = experiment.plan(request, held_out)
     check_plan(stages)

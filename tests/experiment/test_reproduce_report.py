@@ -56,10 +56,14 @@ def test_report_holds_tables_figures_commands_and_versions(tiny_report):
 def test_sweeps_come_as_json_csv_and_a_picture(tiny_report):
     data = json.loads((tiny_report / "fig2-k.json").read_text())
     assert data["x"] == "K" and data["values"] == [1, 2]
-    assert {"Pretrain", "Random", "copy-nearest", "mean-support", "MetaPix (trained at K=2)",
-            "MetaPix (trained at each K)"} == set(
-        data["series"]
-    )
+    assert {
+        "Pretrain",
+        "Random",
+        "copy-nearest",
+        "mean-support",
+        "MetaPix (trained at K=2)",
+        "MetaPix (trained at each K)",
+    } == set(data["series"])
     assert all(None not in values for series in data["series"].values() for values in series.values())
     rows = list(csv.DictReader((tiny_report / "fig5-t.csv").open()))
     assert len(rows) == 2 * 6 and set(rows[0]) == {"T", "series", *METRICS}
@@ -78,9 +82,14 @@ def test_temporal_strip_rows_are_real_pretrain_metapix(tiny_report):
 
 def test_rerun_skips_every_finished_stage(tiny_report):
     before = (tiny_report / "results.json").read_text()
+    records = {path: path.stat().st_mtime_ns for path in tiny_report.glob("*/stage.json")}
+    weights = {path: path.stat().st_mtime_ns for path in tiny_report.glob("*/model.safetensors")}
     result = reproduce(tiny_report)
     assert result.exit_code == 0, result.stderr
     assert (tiny_report / "results.json").read_text() == before
+    # nothing was redone: no stage record and no run's weights were written again
+    assert {path: path.stat().st_mtime_ns for path in records} == records and len(records) > 20
+    assert {path: path.stat().st_mtime_ns for path in weights} == weights and len(weights) == 7
     assert "meta-iteration" not in result.stderr
 
 
