@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -200,6 +201,25 @@ def command(out: Path, stage: Stage) -> str:
     return f"(given) {stage.path}"
 
 
+def uses(stage: Stage) -> list[Stage]:
+    """The stages whose weights ``stage`` starts from (a training's init, an evaluation's, a render's)."""
+    inits = [stage.init] if isinstance(stage, Train | Score) else list(getattr(stage, "inits", []))
+    return [init for init in inits if not isinstance(init, str | type(None))]
+
+
+def select(stages: list[Stage], patterns: Sequence[str]) -> list[Stage]:
+    """The stages whose names match one of the shell-style ``patterns`` (``score-*-t40-*``), with every
+    stage they use, in plan order; a pattern that matches no stage is refused."""
+    for pattern in patterns:
+        if not any(fnmatchcase(stage.name, pattern) for stage in stages):
+            raise UsageError(f"--only {pattern}: no stage of this plan is called so; --plan lists their names")
+    chosen = {stage.name for stage in stages if any(fnmatchcase(stage.name, p) for p in patterns)}
+    for stage in reversed(stages):  # a stage comes after those it uses (check_plan)
+        if stage.name in chosen:
+            chosen.update(used.name for used in uses(stage))
+    return [stage for stage in stages if stage.name in chosen]
+
+
 def check_plan(stages: list[Stage]) -> None:
     """Stage names are unique folder names and every stage a stage uses comes before it (a plugin bug
     otherwise, said as such)."""
@@ -207,10 +227,9 @@ def check_plan(stages: list[Stage]) -> None:
     for stage in stages:
         if not stage.name or "/" in stage.name or stage.name.startswith(".") or stage.name in seen:
             raise RuntimeError(f"experiment plan: stage name {stage.name!r} is empty, a path or used twice")
-        used = [stage.init] if isinstance(stage, Train | Score) else list(getattr(stage, "inits", []))
-        for init in used:
-            if not isinstance(init, str | type(None)) and init.name not in seen:
-                raise RuntimeError(f"experiment plan: stage {stage.name!r} uses {init.name!r} before it runs")
+        for used in uses(stage):
+            if used.name not in seen:
+                raise RuntimeError(f"experiment plan: stage {stage.name!r} uses {used.name!r} before it runs")
         seen.add(stage.name)
     for name in (EXPERIMENT_FILE, REPORT_FILE):
         if name in seen:

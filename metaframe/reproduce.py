@@ -38,6 +38,7 @@ from metaframe.experiment import (
     command,
     finished,
     init_text,
+    select,
 )
 from metaframe.framesheet import frame_strip, save_picture, to_uint8, write_side_by_side
 from metaframe.output import say
@@ -285,7 +286,7 @@ def write_report(
     if len(done) < len(stages):
         lines += [
             f"> **Partial report**: {len(done)} of {len(stages)} stages have finished; the rows and points of "
-            "the others are missing. Run the command without --report to finish them.",
+            "the others are missing. Run the command below (without --report or --only) to finish them.",
             "",
         ]
     lines += [body.rstrip(), "", "## How this report was made", ""]
@@ -312,6 +313,35 @@ def write_report(
     return path
 
 
+def canonical(argv: Sequence[str]) -> list[str]:
+    """The command that makes the whole report: ``argv`` without ``--only`` (which runs some stages first)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--only":
+            skip = True
+        elif not arg.startswith("--only="):
+            kept.append(arg)
+    return kept
+
+
+def planned(
+    plugins: Plugins, request: Request, out: Path, device: str | None, show: bool
+) -> tuple[Experiment, Runner, HeldOut, list[Stage]]:
+    """``request``'s experiment, a runner in ``out`` (checked to be new or this request's) and its plan."""
+    from metaframe.runner import progress_bars  # noqa: PLC0415
+
+    experiment: Experiment = plugins.experiments.get(request.experiment).factory()
+    check_folder(out, request)
+    runner = Runner(plugins, out, device, progress_bars(show), show)
+    held_out = held_out_probe(runner)
+    stages = experiment.plan(request, held_out)
+    check_plan(stages)
+    return experiment, runner, held_out, stages
+
+
 def reproduce(
     plugins: Plugins,
     request: Request,
@@ -320,25 +350,20 @@ def reproduce(
     show: bool,
     argv: list[str],
     report_only: bool = False,
+    only: Sequence[str] = (),
 ) -> Path:
-    """Plan, check, run (or resume) every stage of ``request`` in ``out``, then write ``report.md``; with
-    ``report_only``, write the report of the stages finished so far and run nothing."""
-    from metaframe.runner import progress_bars  # noqa: PLC0415
-
-    experiment: Experiment = plugins.experiments.get(request.experiment).factory()
-    check_folder(out, request)
-    bars = progress_bars(show)
-    runner = Runner(plugins, out, device, bars, show)
-    held_out = held_out_probe(runner)
-    stages = experiment.plan(request, held_out)
-    check_plan(stages)
+    """Plan, check, run (or resume) every stage of ``request`` in ``out`` — or only the stages matching
+    ``only`` and those they use — then write ``report.md``; with ``report_only``, write the report of the
+    stages finished so far and run nothing."""
+    experiment, runner, held_out, stages = planned(plugins, request, out, device, show)
+    chosen = select(stages, only) if only else stages
     marker = out / EXPERIMENT_FILE
     if report_only:
         if not marker.is_file():
             raise UsageError(f"--report: {out} holds no stages yet; run the command without --report first")
         results = Results(out, {s.name: record for s in stages if (record := finished(out, s)) is not None})
         return write_report(request, experiment, results, stages, json.loads(marker.read_text())["command"])
-    check_stages(runner, stages, held_out)
+    check_stages(runner, chosen, held_out)
     if not marker.is_file():
         out.mkdir(parents=True, exist_ok=True)
         write_json(
@@ -346,10 +371,13 @@ def reproduce(
             {
                 "request": request.to_json(),
                 "stages": [s.name for s in stages],
-                "command": ["metaframe", *argv],
+                "command": ["metaframe", *canonical(argv)],
                 "environment": environment(),
             },
         )
-    with bars:
-        results = run_stages(runner, stages, show)
+    with runner.bars:
+        results = run_stages(runner, chosen, show)
+    results.records.update(
+        (s.name, record) for s in stages if s.name not in results and (record := finished(out, s)) is not None
+    )
     return write_report(request, experiment, results, stages, json.loads(marker.read_text())["command"])

@@ -12,10 +12,10 @@ from rich.table import Table
 from metaframe import distributed
 from metaframe.cli.options import DeviceOption, QuietOption
 from metaframe.errors import UsageError
-from metaframe.experiment import Request
+from metaframe.experiment import Request, finished, select
 from metaframe.output import console
 from metaframe.plugins import Plugins, get_plugins
-from metaframe.reproduce import reproduce
+from metaframe.reproduce import planned, reproduce
 
 
 def whole_numbers(text: str | None, flag: str) -> tuple[int, ...] | None:
@@ -41,6 +41,26 @@ def show_list(plugins: Plugins) -> None:
     for entry in plugins.experiments:
         scales = ", ".join(entry.factory().scales)
         table.add_row(entry.name, entry.plugin, scales, entry.summary)
+    console.print(table)
+
+
+def show_plan(plugins: Plugins, request: Request, out: Path, patterns: list[str]) -> None:
+    """The stages of ``request`` in the order they run, and which are finished in ``out``."""
+    _, _, _, stages = planned(plugins, request, out, None, False)
+    chosen = {stage.name for stage in select(stages, patterns)} if patterns else None
+    table = Table(title=f"{request.experiment} --scale {request.scale}: {len(stages)} stages in {out}")
+    table.add_column("#", justify="right")
+    table.add_column("stage", no_wrap=True)
+    table.add_column("what")
+    table.add_column("state", no_wrap=True)
+    for number, stage in enumerate(stages, start=1):
+        if finished(out, stage) is not None:
+            state = "finished"
+        elif chosen is None or stage.name in chosen:
+            state = "to run"
+        else:
+            state = "not in --only"
+        table.add_row(str(number), stage.name, stage.about, state)
     console.print(table)
 
 
@@ -73,6 +93,20 @@ def reproduce_command(
     list_: Annotated[
         bool, typer.Option("--list", metavar="", help="List the registered experiments and exit.")
     ] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            metavar="PATTERN,...",
+            help="Run only the stages whose names match one of these shell-style patterns (e.g. "
+            "'score-*-t40-*,metapix-k20'), and the stages they use; the rest wait for a run without --only. "
+            "--plan lists the names.",
+        ),
+    ] = None,
+    plan: Annotated[
+        bool,
+        typer.Option("--plan", metavar="", help="List the stages (name, what, finished or not) and run nothing."),
+    ] = False,
     report: Annotated[
         bool,
         typer.Option(
@@ -89,8 +123,10 @@ def reproduce_command(
     in --out with its tables, figures, exact commands, versions, seeds and wall times.
 
     Interrupted or crashed? Run the same command again: finished stages are skipped and a training
-    continues from its last checkpoint. The experiments come from plugins (the register_experiments
-    hook; docs/reference/experiments.md); --list shows what is installed."""
+    continues from its last checkpoint. --plan lists the stages; --only runs some of them first (a
+    figure, say) and the same command without --only finishes the rest. The experiments come from
+    plugins (the register_experiments hook; docs/reference/experiments.md); --list shows what is
+    installed."""
     plugins = get_plugins()
     if list_:
         show_list(plugins)
@@ -113,5 +149,11 @@ def reproduce_command(
         whole_numbers(ts, "--ts") or default_ts,
     )
     out = out or Path("runs") / f"reproduce-{experiment}-{scale}"
-    written = reproduce(plugins, request, out, device, not quiet, sys.argv[1:], report_only=report)
+    patterns = [part.strip() for part in only.split(",") if part.strip()] if only is not None else []
+    if only is not None and not patterns:
+        raise UsageError("--only: give stage names or patterns, e.g. --only 'score-*-t40-*'")
+    if plan:
+        show_plan(plugins, request, out, patterns)
+        return
+    written = reproduce(plugins, request, out, device, not quiet, sys.argv[1:], report_only=report, only=patterns)
     console.print(f"\n[bold green]{'report' if report else 'done'}[/]: {written}")

@@ -8,8 +8,8 @@ MetaPix averages them over frames, then over videos.
 * :func:`ssim` equals ``skimage.metrics.structural_similarity(a, b, channel_axis=-1, data_range=255)``:
   a 7×7 uniform window, sample covariance (N/(N−1)), K1 = 0.01, K2 = 0.03, the border where the window
   does not fit left out, averaged over channels.
-* :func:`psnr` equals ``peak_signal_noise_ratio(a, b, data_range=255)`` and :func:`mse` equals
-  ``mean_squared_error(a, b)``.
+* :func:`psnr` equals ``peak_signal_noise_ratio(a, b, data_range=255)`` up to :data:`PSNR_MAX`, and
+  :func:`mse` equals ``mean_squared_error(a, b)``.
 
 Computations run in float64, as scikit-image's do.
 """
@@ -21,6 +21,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 DATA_RANGE = 255.0
+PSNR_MAX = 60.0
+"""A frame's PSNR is capped here (dB), as VMAF caps 8-bit PSNR: a prediction that copies its frame exactly
+(MSE 0, PSNR +∞) would otherwise make the mean over frames infinite. 60 dB is an MSE of 0.065, far below
+one grey level."""
 WINDOW = 7
 K1, K2 = 0.01, 0.03
 
@@ -36,8 +40,9 @@ def mse(fake: Tensor, real: Tensor) -> Tensor:
 
 
 def psnr(fake: Tensor, real: Tensor) -> Tensor:
-    """Peak signal-to-noise ratio per frame in dB (data range 255; identical frames give +inf)."""
-    return 10 * torch.log10(DATA_RANGE**2 / mse(fake, real))
+    """Peak signal-to-noise ratio per frame in dB (data range 255), capped at :data:`PSNR_MAX` (identical
+    frames score 60 dB, not +∞)."""
+    return (10 * torch.log10(DATA_RANGE**2 / mse(fake, real))).clamp(max=PSNR_MAX)
 
 
 def ssim(fake: Tensor, real: Tensor) -> Tensor:

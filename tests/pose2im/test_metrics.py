@@ -33,7 +33,17 @@ def test_identical_frames_are_perfect_and_uint8_frames_round_trip():
     frames = levels / 127.5 - 1  # how a task turns uint8 files into [-1, 1]
     assert torch.equal(metrics.to_255(frames), levels)  # rounding, not truncation, restores every level
     assert torch.allclose(metrics.ssim(frames, frames), torch.ones(2, dtype=torch.float64))
-    assert torch.isinf(metrics.psnr(frames, frames)).all() and (metrics.mse(frames, frames) == 0).all()
+    assert (metrics.psnr(frames, frames) == metrics.PSNR_MAX).all() and (metrics.mse(frames, frames) == 0).all()
+
+
+def test_psnr_is_capped_only_where_frames_are_nearly_identical():
+    levels = torch.full((3, 3, 16, 16), 100.0)
+    off = levels.clone()
+    off[1, 0, 0, 0] += 1  # one value one grey level off: 10·log10(255² · 768) ≈ 77 dB, capped
+    off[2] += 64  # every value 64 levels off: 12.0 dB, uncapped
+    scores = metrics.psnr(off / 127.5 - 1, levels / 127.5 - 1)
+    assert scores[0] == scores[1] == metrics.PSNR_MAX
+    assert scores[2].item() == pytest.approx(10 * np.log10(255**2 / 64**2), abs=0.01)
 
 
 def test_ssim_refuses_frames_smaller_than_its_window():
