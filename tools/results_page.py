@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGE = DOCS / "results.md"
 IMAGES = DOCS / "images" / "results"
-START, END = "<!-- commentary -->", "<!-- /commentary -->"
 DATA = DOCS / "results-data"
+START, END = "<!-- commentary -->", "<!-- /commentary -->"
 PICTURES = {"fig2-k.png": "fig2-k.png", "fig5-t.png": "fig5-t.png", "temporal/strip.png": "temporal-strip.png"}
 NUMBERS = ("results.json", "fig2-k.json", "fig2-k.csv", "fig5-t.json", "fig5-t.csv")
 
@@ -61,7 +61,8 @@ def main() -> None:
         if (folder / source).is_file():
             shutil.copyfile(folder / source, IMAGES / name)
             report = report.replace(f"]({source})", f"](images/results/{name})")
-    DATA.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(DATA, ignore_errors=True)  # no file left over from an earlier reproduction
+    DATA.mkdir(parents=True)
     for name in NUMBERS:
         if (folder / name).is_file():
             (DATA / name).write_text(shown((folder / name).read_text()))
