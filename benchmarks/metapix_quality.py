@@ -3,7 +3,8 @@
 Rows, each personalized on every held-out dancer from K = 5 support frames for T = 20 iterations (the
 references are not personalized) and scored on 16 later frames, full frame and inside the person's box:
 
-* ``copy-nearest``, ``mean-support``: predictors that learn nothing;
+* ``copy-nearest``, ``mean-support``, ``warp``: predictors that learn nothing (the warp moves the support
+  frames part by part onto each query pose);
 * ``random``: a fresh model;
 * ``pretrain``: the shipped pretrained ``small`` model (``model.init=pretrained``), where MetaPix starts;
 * ``pretrain-equal``: that model trained on for as many more inner steps as MetaPix takes (the same
@@ -32,11 +33,12 @@ from metaframe.checkpoint import load_into
 from metaframe.cli.options import resolve
 from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
 from metaframe.plugins import load_plugins
-from metaframe.references import REFERENCES
+from metaframe.references import references
 from metaframe.runner import start_run, train
 from metaframe.session import build_session
 
 PRETRAINED = {"model.init": "pretrained"}
+SHIPPED_RECIPE = {"algorithm.use_query": "false"}  # how the shipped weights were pretrained (pretrained/small.json)
 
 
 def config_for(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any]) -> Any:
@@ -58,8 +60,8 @@ def score(plugins: Any, explicit: dict, sets: dict[str, Any], init: str | Path |
     config = config_for(plugins, "reptile", explicit, {**weights, **sets})
     session = build_session(config, plugins)
     tasks = session.sampler.eval_tasks()
-    if isinstance(init, str) and init in REFERENCES:
-        return mean_scores(score_reference(session.model, tasks, REFERENCES[init]))
+    if isinstance(init, str) and init in references(plugins):
+        return mean_scores(score_reference(session.model, tasks, references(plugins)[init]))
     if isinstance(init, Path):
         load_into(session.model, init / "model.safetensors")
     rows = personalize_and_score(session.model, tasks, config.settings.t, seed=0)
@@ -68,7 +70,7 @@ def score(plugins: Any, explicit: dict, sets: dict[str, Any], init: str | Path |
 
 def table(plugins: Any, explicit: dict, sets: dict[str, Any], runs: dict[str, Path]) -> dict[str, dict]:
     """Every row of the benchmark on the task ``sets`` describe."""
-    rows: dict[str, Any] = {name: score(plugins, explicit, sets, name) for name in REFERENCES}
+    rows: dict[str, Any] = {name: score(plugins, explicit, sets, name) for name in references(plugins)}
     rows["random"] = score(plugins, explicit, sets, None)
     rows["pretrain"] = score(plugins, explicit, sets, "pretrained")
     rows.update({name: score(plugins, explicit, sets, folder) for name, folder in runs.items()})
@@ -96,7 +98,8 @@ def main() -> None:
         runs["metapix"] = out / "metapix"
     if runs["pretrain-equal"] is None:  # as many inner steps as MetaPix's meta-iterations × T
         equal = {**explicit, "meta_iterations": metapix_iterations}
-        seconds["pretrain-equal"] = meta_train(plugins, "pretrain", equal, PRETRAINED, out / "pretrain-equal")
+        sets = {**PRETRAINED, **SHIPPED_RECIPE}
+        seconds["pretrain-equal"] = meta_train(plugins, "pretrain", equal, sets, out / "pretrain-equal")
         runs["pretrain-equal"] = out / "pretrain-equal"
     report: dict[str, Any] = {"k": 5, "t": 20, "train_seconds": seconds, "runs": {k: str(v) for k, v in runs.items()}}
     report["synthetic"] = table(plugins, explicit, {}, runs)

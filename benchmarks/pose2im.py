@@ -9,6 +9,14 @@ memory, and parameter counts. Each scale runs in its own process so peak memory 
     python benchmarks/pose2im.py --scales small --vgg  # also time the VGG19 loss (random weights)
     python benchmarks/pose2im.py --before-after        # small now vs small before the U-Net, interleaved
 
+``--warp-vs-unet`` times, on a real synthetic dancer's K=5 support frames, the inner iteration of the
+warp-and-refine generator (``model.generator=warp``, today's ``small``) and of the reference-conditioned
+U-Net it replaced, round by round in one process; the share of the first inner iteration spent on the
+leave-one-out warp and of the later ones (which find it kept: the same support frames) and the warp of
+16 query poses; and the achieved GFLOP/s
+of the inner iteration (floating-point operations counted by torch's FlopCounterMode) against this
+machine's measured float32 matmul peak.
+
 ``--before-after`` times the K=5 inner iteration of today's ``small`` (the reference-conditioned U-Net)
 and of the ``small`` it replaced (pix2pixHD's generator, ngf 8, 6 blocks, ndf 8) round by round in one
 process, and reports each one's median and the per-round ratio's median and spread.
@@ -72,6 +80,7 @@ def frames(k: int, channels: int, size: int, device: torch.device) -> dict[str, 
     }
 
 
+COCO17 = {"keypoints": "coco17"}  # what video-shot's info says: the warp generator needs it
 SMALL_BEFORE = {"scale": "small", "generator": "pix2pixhd", "ngf": 8, "ndf": 8, "n_blocks": 6}
 
 
@@ -87,8 +96,8 @@ def before_after(args: argparse.Namespace) -> dict[str, Any]:
     device = torch.device(args.device)
     size = scale_size("small")
     models = {
-        "after": build({"scale": "small"}, {"in_channels": args.channels, "size": size}).to(device),
-        "before": build(SMALL_BEFORE, {"in_channels": args.channels, "size": size}).to(device),
+        "after": build({"scale": "small"}, {"in_channels": args.channels, "size": size, **COCO17}).to(device),
+        "before": build(SMALL_BEFORE, {"in_channels": args.channels, "size": size, **COCO17}).to(device),
     }
     batch = frames(5, args.channels, size, device)
     steps = {name: (model, model.inner_optimizers()) for name, model in models.items()}
@@ -108,6 +117,68 @@ def before_after(args: argparse.Namespace) -> dict[str, Any]:
         },
         "rounds": args.repeats,
         "before": SMALL_BEFORE,
+    }
+
+
+def matmul_peak_gflops(device: torch.device, size: int = 1024, repeats: int = 10) -> float:
+    """The machine's float32 matmul rate: the best of ``repeats`` size×size products, in GFLOP/s."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    best = timed(lambda: a @ b, device, repeats)["min_ms"]
+    return round(2 * size**3 / (best / 1000) / 1e9, 1)
+
+
+def flops_of(step: Callable[[], Any]) -> int:
+    """Floating-point operations of one call of ``step``, as torch's FlopCounterMode counts them."""
+    from torch.utils.flop_counter import FlopCounterMode  # noqa: PLC0415 - only this benchmark needs it
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def warp_vs_unet(args: argparse.Namespace) -> dict[str, Any]:
+    """The K=5 inner iteration of the warp-and-refine generator and the U-Net, interleaved, on real frames;
+    the warp's share; achieved GFLOP/s against the matmul peak."""
+    from metaframe_pose2im.warp_input import WarpInput  # noqa: PLC0415
+    from metaframe_video.task.video_shot import build as build_task  # noqa: PLC0415
+
+    device, size = torch.device(args.device), scale_size("small")
+    task = build_task({"size": size}, k=5).eval_tasks()[0].to(device)
+    info = {"in_channels": 17, "size": size, "keypoints": "coco17"}
+    models = {name: build({"scale": "small", "generator": name}, info).to(device) for name in ("warp", "unet")}
+    steps = {}
+    for name, model in models.items():
+        model.set_support(task.support)
+        steps[name] = functools.partial(model.inner_step, task.support, model.inner_optimizers())
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(args.repeats):
+        for name, step in steps.items():
+            times[name].append(timed(step, device, 3)["min_ms"])
+    ratios = [a / b for a, b in zip(times["warp"], times["unet"])]
+    pose, image = task.support["pose"], task.support["image"]
+    loo = timed(lambda: WarpInput().within_batch(pose, image), device, 3)["min_ms"]
+    kept = WarpInput()
+    reused = timed(lambda: kept.channels(pose, image), device, 3)["min_ms"]  # the same frames: found again
+    query = timed(lambda: models["warp"].predict(task.query), device, 3)["min_ms"]
+    inner = statistics.median(times["warp"])
+    flops = flops_of(steps["warp"])
+    return {
+        "benchmark": "pose2im-warp-vs-unet",
+        "inner_iteration_k5_ms": {name: round(statistics.median(values), 1) for name, values in times.items()},
+        "ratio_warp_over_unet": {
+            "median": round(statistics.median(ratios), 3),
+            "min": round(min(ratios), 3),
+            "max": round(max(ratios), 3),
+        },  # fmt: skip
+        "rounds": args.repeats,
+        "leave_one_out_warp_of_5_support_frames_ms": round(loo, 1),
+        "warp_share_of_first_inner_iteration": round(loo / (loo + inner), 3),
+        "warp_reused_ms": round(reused, 2),
+        "warp_share_of_later_inner_iterations": round(reused / (reused + inner), 4),
+        "predict_16_queries_ms": round(query, 1),
+        "inner_iteration_gflop": round(flops / 1e9, 3),
+        "achieved_gflops": round(flops / (inner / 1000) / 1e9, 1),
+        "matmul_peak_gflops": matmul_peak_gflops(device),
     }
 
 
@@ -134,7 +205,7 @@ def measure(scale: str, args: argparse.Namespace) -> dict[str, Any]:
     """Everything reported for one scale, measured in this process."""
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = build({"scale": scale}, {"in_channels": args.channels, "size": scale_size(scale)}).to(device)
+    model = build({"scale": scale}, {"in_channels": args.channels, "size": scale_size(scale), **COCO17}).to(device)
     report: dict[str, Any] = {
         "scale": scale,
         "architecture": vars(Pose2ImOptions(scale=scale).architecture()),
@@ -156,7 +227,7 @@ def with_vgg(scale: str, args: argparse.Namespace, device: torch.device) -> dict
         path = os.path.join(folder, "vgg19.pth")
         torch.save({f"features.{k}": v for k, v in VGG19Features().features.state_dict().items()}, path)
         options = {"scale": scale, "vgg_weights": path}
-        model = build(options, {"in_channels": args.channels, "size": scale_size(scale)}).to(device)
+        model = build(options, {"in_channels": args.channels, "size": scale_size(scale), **COCO17}).to(device)
     return inner_iteration(model, 8, args.channels, args.repeats)
 
 
@@ -179,6 +250,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--vgg", action="store_true", help="also time the VGG19 perceptual loss")
     parser.add_argument("--before-after", action="store_true", help="small now vs before the U-Net, interleaved")
+    parser.add_argument("--warp-vs-unet", action="store_true", help="warp-and-refine vs U-Net, interleaved")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scale in this process
     return parser.parse_args()
 
@@ -188,6 +260,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.one:
         print(json.dumps(measure(args.one, args)))
+        return
+    if args.warp_vs_unet:
+        print(json.dumps({**warp_vs_unet(args), "threads": torch.get_num_threads()}, indent=2))
         return
     if args.before_after:
         print(json.dumps({**before_after(args), "threads": torch.get_num_threads()}, indent=2))

@@ -33,9 +33,10 @@ from metaframe.plugins import load_plugins
 from metaframe.protocols import Footage
 from metaframe.reproduce import processor_name
 from metaframe.retarget import RetargetPlan, retarget
+from metaframe_pose2im.plugin import CPU_LOSSES
 
 K, T = 5, 20
-MODEL = {"scale": "small", "lambda_l1": 30.0, "init": "pretrained"}  # the metapix preset's model
+MODEL = {"scale": "small", **CPU_LOSSES, "init": "pretrained"}  # the metapix preset's model
 TARGET, SOURCE = "synthetic:eval-000", "synthetic:eval-001"
 
 

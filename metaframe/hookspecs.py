@@ -96,6 +96,17 @@ def register_experiments(register: Register) -> None:
 
 
 @hookspec
+def register_references(register: Register) -> None:
+    """Register predictors that learn nothing, the rows ``metaframe eval --init NAME`` reads learned scores against.
+
+    :param register: call ``register(name, factory, summary=None)``; ``factory(support, query)`` returns
+        the predicted query examples (for images: a tensor shaped like ``query["image"]``), scored with the
+        model's own ``score_images``. It raises :class:`metaframe.errors.UsageError` for batches it cannot
+        read. The engine's own ``copy-nearest`` and ``mean-support`` are always there.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``metaframe`` command line.
 

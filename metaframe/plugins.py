@@ -27,6 +27,7 @@ REGISTRIES = {
     "register_tasks": "tasks",
     "register_presets": "presets",
     "register_experiments": "experiments",
+    "register_references": "references",
 }
 
 
@@ -51,6 +52,7 @@ class Plugins:
     tasks: Registry = field(default_factory=lambda: Registry("task", ("options", "test_options")))
     presets: Registry = field(default_factory=lambda: Registry("preset"))
     experiments: Registry = field(default_factory=lambda: Registry("experiment"))
+    references: Registry = field(default_factory=lambda: Registry("reference"))
 
     def info(self, name: str) -> PluginInfo:
         """The :class:`PluginInfo` of plugin ``name``."""

@@ -9,7 +9,8 @@ useful if it beats simply copying what the support set shows:
   keypoints both poses show; the pose tensors' distance when the batch holds no ``keypoints``);
 * ``mean-support``: the mean of the K support images, the same for every query example.
 
-They are scored with the model's own :meth:`~metaframe.protocols.TaskModel.score_images`.
+They are scored with the model's own :meth:`~metaframe.protocols.TaskModel.score_images`. Plugins add
+stronger ones through the ``register_references`` hook; :func:`references` lists them all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from torch import Tensor
 
 from metaframe.errors import UsageError
+from metaframe.plugins import Plugins
 from metaframe.protocols import IMAGES, Batch, TaskModel
 
 Reference = Callable[[Batch, Batch], Tensor]
@@ -53,9 +55,15 @@ def mean_support(support: Batch, query: Batch) -> Tensor:
 
 
 REFERENCES: dict[str, Reference] = {"copy-nearest": copy_nearest, "mean-support": mean_support}
+"""The engine's own references."""
 
 
-def check_reference(name: str, model_name: str, model: TaskModel, batch: Batch) -> Reference:
+def references(plugins: Plugins) -> dict[str, Reference]:
+    """Every reference by name: the engine's own, then those the plugins register."""
+    return {**REFERENCES, **{entry.name: entry.factory for entry in plugins.references}}
+
+
+def check_reference(name: str, model_name: str, model: TaskModel, batch: Batch, plugins: Plugins) -> Reference:
     """The reference ``name``, after checking that the model can score images and the batches hold them."""
     missing = [key for key in ("image", "pose") if key not in batch]
     if missing:
@@ -68,4 +76,6 @@ def check_reference(name: str, model_name: str, model: TaskModel, batch: Batch) 
             f"--init {name} needs a model that scores images (capability 'images'); model {model_name!r} "
             "does not declare it"
         )
-    return REFERENCES[name]
+    reference = references(plugins)[name]
+    reference(batch, {key: value[:1] for key, value in batch.items()})  # refuses unreadable batches before any work
+    return reference

@@ -78,3 +78,20 @@ def test_declared_test_options_are_options_of_the_declared_table(kind, entry):
         assert not entry.test_options, f"{entry.name} declares test_options without its options dataclass"
         return
     parse_options(entry.options, dict(entry.test_options), kind)  # a stale key or value raises UsageError
+
+
+@pytest.mark.parametrize("name", PLUGINS.references.names())
+def test_reference_contract(name):
+    """A registered reference predicts the query images of every task it can read (their shape, finite
+    values) and refuses the others with a UsageError, never another exception."""
+    reference = PLUGINS.references.get(name).factory
+    readable = 0
+    for task_name in PLUGINS.tasks.names():
+        task = sampler(task_name).sample(torch.Generator().manual_seed(0))
+        try:
+            predicted = reference(task.support, task.query)
+        except UsageError:
+            continue
+        readable += 1
+        assert predicted.shape == task.query["image"].shape and torch.isfinite(predicted).all()
+    assert readable, f"reference {name!r} reads no registered task"

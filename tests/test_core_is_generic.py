@@ -13,7 +13,7 @@ import metaframe
 from metaframe.plugins import GROUP, Plugins, load_plugins
 
 CORE = Path(metaframe.__file__).parent
-KINDS = ("algorithms", "models", "tasks", "presets", "experiments")
+KINDS = ("algorithms", "models", "tasks", "presets", "experiments", "references")
 
 # (file under metaframe/, word): why it is still there. Each entry is a debt to pay, not a licence.
 ALLOWED = {

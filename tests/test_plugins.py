@@ -56,7 +56,8 @@ def test_plugins_json_lists_everything_and_failures():
     result = run_cli(["plugins", "--json"], plugins)
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"plugins", "algorithms", "models", "tasks", "presets", "experiments"}
+    assert set(data) == {"plugins", "algorithms", "models", "tasks", "presets", "experiments", "references"}
+    assert {"name": "warp", "plugin": "pose2im"}.items() <= data["references"][0].items()
     statuses = {p["name"]: p["status"] for p in data["plugins"]}
     assert statuses["raising"] == "failed" and statuses["algorithms"] == "ok"
     reptile = next(a for a in data["algorithms"] if a["name"] == "reptile")

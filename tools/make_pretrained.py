@@ -1,6 +1,6 @@
 """Make the pretrained ``small`` Pose2Im that metaframe ships (``model.init=pretrained``).
 
-    python tools/make_pretrained.py                          # pretrain (about 35 min on 2 cores), then ship
+    python tools/make_pretrained.py                          # pretrain (about 20 min on 2 cores), then ship
     python tools/make_pretrained.py --from-run runs/pretrain-small   # ship an existing pretrain run
 
 It runs the recorded ``metaframe run pretrain`` command on the synthetic dancers' *training* identities
@@ -26,9 +26,10 @@ from metaframe_pose2im.weights import PRETRAINED_DIR
 
 SCALE = "small"
 COMMAND = [
-    "metaframe", "run", "pretrain", "--model", "pose2im", "--task", "video-shot",
-    "--set", "model.lambda_l1=30", "--meta-iterations", "200", "--t", "20",
-    "--set", "checkpoint_every=10", "--set", "sample_every=50", "--seed", "1",
+    "metaframe", "run", "pretrain", "--model", "pose2im", "--task", "video-shot", "--meta-batch", "4",
+    "--set", "model.batch_size=20", "--set", "model.lambda_l1=100", "--set", "model.lambda_fm=0",
+    "--set", "model.lambda_gan=0.1", "--set", "algorithm.use_query=false", "--meta-iterations", "25",
+    "--t", "20", "--set", "checkpoint_every=5", "--set", "sample_every=0", "--seed", "1",
 ]  # fmt: skip
 
 

@@ -35,14 +35,18 @@ from metaframe.loop import adapt
 from metaframe.output import console, console_err
 from metaframe.params import State
 from metaframe.plugins import Plugins, get_plugins
-from metaframe.references import REFERENCES, check_reference
+from metaframe.references import check_reference, references
 from metaframe.rundir import RunDir
 from metaframe.runner import weights_file
 from metaframe.session import Session, build_session
 
 RANDOM = "random"
 INIT_OPTION = "init"  # the model option that names initial weights, by convention (docs/reference/hooks.md)
-NOT_LEARNED = (RANDOM, *REFERENCES)  # inits that name no file
+
+
+def not_learned() -> tuple[str, ...]:
+    """The inits that name no file: ``random`` and every reference (the engine's and the plugins')."""
+    return (RANDOM, *references(get_plugins()))
 
 
 def evaluation_algorithm(plugins: Plugins, model: str, task: str) -> str:
@@ -58,14 +62,14 @@ def evaluation_algorithm(plugins: Plugins, model: str, task: str) -> str:
 
 def run_config_of(init: str) -> RunConfig | None:
     """The configuration of the run folder ``init`` (None for a named init or a bare weights file)."""
-    if init in NOT_LEARNED:
+    if init in not_learned():
         return None
     rundir = RunDir(Path(init))
     if not rundir.config.is_file():
         if not Path(init).exists():
             raise UsageError(
                 f"--init {init}: no run folder or weights file there; give a run folder, "
-                f"a .safetensors file, or one of {', '.join(NOT_LEARNED)}"
+                f"a .safetensors file, or one of {', '.join(not_learned())}"
             )
         return None
     return rundir.run_config()
@@ -74,12 +78,12 @@ def run_config_of(init: str) -> RunConfig | None:
 def prepared(config: RunConfig, init: str) -> tuple[Session, Personalize]:
     """The session of ``config`` with ``init``'s weights loaded (fresh ones for a named init), and the rule
     that personalizes them (:func:`personalization_rule`)."""
-    if init in NOT_LEARNED:  # fresh weights (or none used), even where the configuration names initial ones
+    if init in not_learned():  # fresh weights (or none used), even where the configuration names initial ones
         model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
     plugins = get_plugins()
     session = build_session(config, plugins)
-    if init in NOT_LEARNED:
+    if init in not_learned():
         return session, adapt
     path = weights_file(Path(init))
     meta_tensors = load_into(session.model, path)
@@ -94,8 +98,8 @@ def score_init(config: RunConfig, init: str, progress: Progress) -> dict[str, An
     bar = progress.add_task(f"eval {init}", total=len(distributed.share(tasks)), status="")  # this process's tasks
     settings = config.settings
     advance = lambda i: progress.advance(bar)  # noqa: E731
-    if init in REFERENCES:
-        reference = check_reference(init, config.model, session.model, tasks[0].support)
+    if init in references(get_plugins()):
+        reference = check_reference(init, config.model, session.model, tasks[0].support, get_plugins())
         rows = score_reference(session.model, tasks, reference, advance)
     else:
         rows = personalize_and_score(
@@ -134,7 +138,7 @@ def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_te
 def short_init(init: str) -> str:
     """An init as the table shows it: a weights file by its name, a run folder by its last two path parts."""
     path = Path(init)
-    if init in NOT_LEARNED:
+    if init in not_learned():
         return init
     return path.name if path.is_file() else "/".join(path.parts[-2:])
 
@@ -203,7 +207,8 @@ def evaluate_command(
             "--init",
             help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
             "nothing, for models with the 'images' capability: 'copy-nearest' (the support image whose pose "
-            "is nearest) or 'mean-support' (the mean support image). Repeatable: one row each.",
+            "is nearest), 'mean-support' (the mean support image) or one a plugin registers (`metaframe "
+            "plugins` lists them under references). Repeatable: one row each.",
         ),
     ],
     model: ModelOption = None,

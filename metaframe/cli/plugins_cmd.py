@@ -10,7 +10,7 @@ from rich.table import Table
 from metaframe.output import console, emit
 from metaframe.plugins import Plugins, get_plugins
 
-KINDS = ("algorithms", "models", "tasks", "presets", "experiments")
+KINDS = ("algorithms", "models", "tasks", "presets", "experiments", "references")
 
 
 def listing(plugins: Plugins) -> dict:
@@ -26,8 +26,8 @@ def listing(plugins: Plugins) -> dict:
 def plugins(
     as_json: bool = typer.Option(False, "--json", metavar="", help="Print one JSON object instead of tables."),
 ) -> None:
-    """List installed plugins (version, status, error) and the algorithms, models, tasks, presets and
-    experiments they add."""
+    """List installed plugins (version, status, error) and the algorithms, models, tasks, presets,
+    experiments and references (predictors that learn nothing) they add."""
     loaded = get_plugins()
     if as_json:
         emit(json.dumps(listing(loaded), indent=2))

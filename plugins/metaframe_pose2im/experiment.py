@@ -16,7 +16,7 @@ from metaframe_pose2im import experiment_report
 from metaframe_pose2im.weights import PRETRAINED_DIR
 
 MODEL, TASK = "pose2im", "video-shot"
-REFERENCES = ("copy-nearest", "mean-support")
+REFERENCES = ("warp", "copy-nearest", "mean-support")
 RANDOM = "random"
 
 

@@ -70,6 +70,7 @@ def table1_rows(layout: Layout) -> list[tuple[str, int | str, int | str, list[st
     each = lambda label: [score_name(label, k, t, s) for s in seeds]  # noqa: E731
     upper = lambda label: score_name(label, layout.k_all, layout.upper_t, seeds[0])  # noqa: E731
     return [
+        ("warp (learns nothing)", k, "–", [score_name("warp", k, t, seeds[0])]),
         ("copy-nearest (learns nothing)", k, "–", [score_name("copy-nearest", k, t, seeds[0])]),
         ("mean-support (learns nothing)", k, "–", [score_name("mean-support", k, t, seeds[0])]),
         ("Random, K = ∞", f"∞ ({layout.k_all})", layout.upper_t, [upper("random")]),
@@ -158,7 +159,7 @@ def sweep_series(layout: Layout, axis: str) -> dict[str, dict[int, str]]:
         # they learn nothing, so T does not change them: Table 1's row at every T
         **{
             label: {x: score_name(label, x if axis == "K" else layout.k, layout.t, layout.seeds[0]) for x in values}
-            for label in ("copy-nearest", "mean-support")
+            for label in ("warp", "copy-nearest", "mean-support")
         },
     }
 

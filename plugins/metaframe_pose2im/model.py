@@ -38,9 +38,12 @@ from metaframe_pose2im.appearance import Support, keypoints_of, person_boxes
 from metaframe_pose2im.metrics import frame_intensities, frame_scores
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator, to_channels_last
 from metaframe_pose2im.options import Architecture, Pose2ImOptions
+from metaframe_pose2im.refine import WarpRefineGenerator
 from metaframe_pose2im.samples import most_different, sample_grid
 from metaframe_pose2im.unet import VIEW_CHANNELS, UNetGenerator
 from metaframe_pose2im.vgg import PerceptualLoss, load_vgg19
+from metaframe_pose2im.warp import WARP_CHANNELS
+from metaframe_pose2im.warp_input import WarpInput
 from metaframe_pose2im.weights import load_init
 
 PERSON_BOX_PAD = 0.1  # the person-region scores' box: the keypoints' box grown by 10 % of its height
@@ -94,6 +97,7 @@ class Pose2ImModel(TaskModel):
     def __init__(self, options: Pose2ImOptions, in_channels: int) -> None:
         arch = options.architecture()
         self.conditioned = arch.generator == "unet"
+        self.warp = WarpInput() if arch.generator == "warp" else None
         generator, discriminator = build_networks(arch, in_channels)
         super().__init__({"generator": generator, "discriminator": discriminator})
         self.options, self.architecture, self.in_channels = options, arch, in_channels
@@ -119,14 +123,17 @@ class Pose2ImModel(TaskModel):
     def generate(self, pose: Tensor, real: Tensor | None = None, params: Mapping[str, Tensor] | None = None) -> Tensor:
         """Frames in [-1, 1] for ``pose``, with the generator's own weights or with ``params`` (unprefixed).
 
-        A reference-conditioned generator also sees the support frames' views: those of the current
-        task's support (:meth:`set_support`) for new poses, or, for training frames ``real``, those of
-        the other frames of their own batch, so that a frame is never its own reference.
+        A reference-conditioned or warp-and-refine generator also sees the support frames (their views,
+        or their warp onto the pose): those of the current task's support (:meth:`set_support`) for new
+        poses, or, for training frames ``real``, those of the other frames of their own batch, so that a
+        frame is never its own reference.
         """
         generator = self.networks["generator"]
         if self.conditioned:
             support = Support(pose, real) if real is not None else self.current_support()
             pose = torch.cat([pose, support.views(pose, real)], dim=1)
+        elif self.warp is not None:
+            pose = torch.cat([pose, to_channels_last(self.warp.channels(pose, real))], dim=1)
         return generator(pose) if params is None else functional_call(generator, dict(params), (pose,))
 
     def current_support(self) -> Support:
@@ -176,7 +183,8 @@ class Pose2ImModel(TaskModel):
         or ``discriminator`` (unprefixed)."""
         opts = self.options
         predicted = self.discriminate(pose, fake, fixed=True, params=discriminator)
-        terms = {"gan": losses.gan_loss(predicted, True, opts.gan_loss, weights, for_discriminator=False)}
+        gan = losses.gan_loss(predicted, True, opts.gan_loss, weights, for_discriminator=False)
+        terms = {"gan": opts.lambda_gan * gan}
         if opts.lambda_fm > 0:
             with torch.no_grad():
                 targets = self.discriminate(pose, real, params=discriminator)
@@ -269,7 +277,10 @@ class Pose2ImModel(TaskModel):
             return total(self.generator_terms(pose, image, fake, discriminator=discriminator))
 
     def set_support(self, support: Batch) -> None:
-        """Keep the task's support frames: a reference-conditioned generator draws new poses from them."""
+        """Keep the task's support frames: a reference-conditioned or warp-and-refine generator draws new
+        poses from them."""
+        if self.warp is not None:
+            self.warp.set_support(support)
         if self.conditioned:
             pose, image = inputs(support)
             self.support = Support(pose, image)
@@ -326,9 +337,13 @@ class Pose2ImModel(TaskModel):
 
 
 def build_networks(arch: Architecture, in_channels: int) -> tuple[nn.Module, MultiscaleDiscriminator]:
-    """The generator (pix2pixHD's, or the reference-conditioned U-Net) and discriminator of ``arch``."""
+    """The generator (pix2pixHD's, the reference-conditioned U-Net or the warp-and-refine U-Net) and
+    discriminator of ``arch``."""
     generator: nn.Module
-    if arch.generator == "unet":
+    if arch.generator == "warp":
+        channels = in_channels + WARP_CHANNELS
+        generator = WarpRefineGenerator(channels, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm)
+    elif arch.generator == "unet":
         generator = UNetGenerator(in_channels + VIEW_CHANNELS, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm)
     else:
         generator = GlobalGenerator(in_channels, 3, arch.ngf, arch.n_downsample, arch.n_blocks, arch.norm, arch.padding)
@@ -340,6 +355,11 @@ def check_task(arch: Architecture, options: Pose2ImOptions, task_info: dict[str,
     if "in_channels" not in task_info:
         raise UsageError(
             "model pose2im needs a task of pose heatmaps and frames (its info lacks 'in_channels'), e.g. video-shot"
+        )
+    if arch.generator == "warp" and task_info.get("keypoints") != "coco17":
+        raise UsageError(
+            "model.generator=warp moves body parts by COCO-17 keypoints, but this task's poses are not COCO-17 "
+            "heatmaps; use a task whose info says keypoints=coco17 (video-shot) or set model.generator=unet"
         )
     size = task_info.get("size")
     if size is not None and size != arch.size:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from metaframe_pose2im.networks import NORMS, PADDINGS
 
 GAN_LOSSES = ("lsgan", "hinge", "vanilla")
-GENERATORS = ("pix2pixhd", "unet")
+GENERATORS = ("pix2pixhd", "unet", "warp")
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,10 @@ class Architecture:
     :param n_layers_d: layers per discriminator [--n_layers_D].
     :param norm: ``instance``, ``batch`` or ``none`` for both networks [--norm].
     :param padding: padding inside the residual blocks.
-    :param generator: ``pix2pixhd`` (pix2pixHD's pose-only global generator) or ``unet`` (a U-Net that
-        also sees the support frames' background plate and nearest frame; see ``unet.py``).
+    :param generator: ``pix2pixhd`` (pix2pixHD's pose-only global generator), ``unet`` (a U-Net that
+        also sees the support frames' background plate and nearest frame; see ``unet.py``) or ``warp``
+        (a U-Net that refines the per-part warp of the support frames and starts equal to it; see
+        ``refine.py``).
     """
 
     size: int
@@ -60,7 +62,7 @@ SCALES: dict[str, Architecture] = {
     # CPU default. The full-resolution layers dominate the cost, so the width is minimal while the
     # bottleneck (nearly free) keeps pix2pixHD's 4 downsamplings; see docs/reference/pose2im.md.
     "small": Architecture(
-        size=128, ngf=16, n_downsample=4, n_blocks=2, ndf=16, num_d=2, n_layers_d=3, generator="unet"
+        size=128, ngf=16, n_downsample=4, n_blocks=2, ndf=16, num_d=2, n_layers_d=3, generator="warp"
     ),
     # pix2pixHD's global generator as used by MetaPix.
     "paper": Architecture(size=512, ngf=64, n_downsample=4, n_blocks=9, ndf=64, num_d=2, n_layers_d=3),
@@ -86,7 +88,8 @@ class Pose2ImOptions:
     :param ndf: discriminator width; default: the scale's.
     :param num_d: discriminator scales; default: the scale's.
     :param n_layers_d: layers per discriminator; default: the scale's.
-    :param generator: ``pix2pixhd`` or ``unet`` (reference-conditioned); default: the scale's.
+    :param generator: ``pix2pixhd``, ``unet`` (reference-conditioned) or ``warp`` (warp-and-refine);
+        default: the scale's.
     :param norm: ``instance`` (pix2pixHD's default), ``batch`` or ``none``.
     :param padding: residual-block padding: ``reflect``, ``replicate`` or ``zero``.
     :param batch_size: frames per inner iteration; K support frames are cycled to fill it (MetaPix: 8).
@@ -94,6 +97,8 @@ class Pose2ImOptions:
     :param beta1: Adam β1 (pix2pixHD: 0.5).
     :param beta2: Adam β2.
     :param gan_loss: ``lsgan`` (pix2pixHD's default), ``hinge`` or ``vanilla`` (pix2pixHD's --no_lsgan).
+    :param lambda_gan: weight of the adversarial term of the generator's objective (pix2pixHD: 1; the
+        discriminator is trained whatever it is).
     :param lambda_fm: weight of discriminator feature matching (0: off).
     :param lambda_vgg: weight of the VGG19 perceptual loss (0: off); needs ``vgg_weights``.
     :param lambda_l1: weight of an L1 loss to the real frame (0: off).
@@ -124,6 +129,7 @@ class Pose2ImOptions:
     beta1: float = 0.5
     beta2: float = 0.999
     gan_loss: str = "lsgan"
+    lambda_gan: float = 1.0
     lambda_fm: float = 10.0
     lambda_vgg: float = 10.0
     lambda_l1: float = 0.0
@@ -149,7 +155,7 @@ class Pose2ImOptions:
             raise ValueError(
                 f"lr must be positive and beta1, beta2 in [0, 1), got {self.lr}, {self.beta1}, {self.beta2}"
             )
-        if min(self.lambda_fm, self.lambda_vgg, self.lambda_l1) < 0:
+        if min(self.lambda_gan, self.lambda_fm, self.lambda_vgg, self.lambda_l1) < 0:
             raise ValueError("loss weights (lambda_*) must be 0 or more")
         self.architecture().check()
 

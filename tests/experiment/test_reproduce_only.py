@@ -11,7 +11,7 @@ from tests.experiment.conftest import reproduce
 K1 = "score-*-k1-t2-s1"  # Figure 2's K = 1 points: they use pretrain, metapix-s1 and metapix-k1
 K1_STAGES = {"pretrain", "metapix-s1", "metapix-k1"} | {
     f"score-{init}-k1-t2-s1"
-    for init in ("copy-nearest", "mean-support", "random", "pretrain", "metapix-s1", "metapix-k1")
+    for init in ("warp", "copy-nearest", "mean-support", "random", "pretrain", "metapix-s1", "metapix-k1")
 }
 
 
@@ -25,7 +25,7 @@ def test_only_runs_the_matching_stages_then_the_same_command_finishes(tmp_path, 
     assert first.exit_code == 0, first.stderr
     assert finished(out) == K1_STAGES
     report = (out / "report.md").read_text()
-    assert f"**Partial report**: {len(K1_STAGES)} of 28 stages" in report
+    assert f"**Partial report**: {len(K1_STAGES)} of 30 stages" in report
     assert "--only" not in report.split("## How this report was made")[1].splitlines()[2]  # the whole command
     whole = json.loads((tiny_report / "results.json").read_text())["figure2"]
     points = json.loads((out / "results.json").read_text())["figure2"]
@@ -36,7 +36,7 @@ def test_only_runs_the_matching_stages_then_the_same_command_finishes(tmp_path, 
     rest = reproduce(out)
     assert rest.exit_code == 0, rest.stderr
     assert {path: path.stat().st_mtime_ns for path in records} == records  # not redone
-    assert len(finished(out)) == 28 and "Partial report" not in (out / "report.md").read_text()
+    assert len(finished(out)) == 30 and "Partial report" not in (out / "report.md").read_text()
     assert json.loads((out / "results.json").read_text())["table1"] == json.loads(
         (tiny_report / "results.json").read_text())["table1"]  # fmt: skip
 
@@ -46,10 +46,10 @@ def test_plan_lists_every_stage_and_what_has_finished(tmp_path, tiny_report):
         ["reproduce", "metapix", "--scale", "tiny", "--plan", "--only", K1, "--out", str(tmp_path / "new")]
     )
     assert result.exit_code == 0, result.stderr
-    assert "28 stages" in result.stdout and result.stdout.count("to run") == len(K1_STAGES)
+    assert "30 stages" in result.stdout and result.stdout.count("to run") == len(K1_STAGES)
     assert "not in --only" in result.stdout and not (tmp_path / "new").exists()
     done = run_cli(["reproduce", "metapix", "--scale", "tiny", "--plan", "--out", str(tiny_report)])
-    assert done.exit_code == 0 and done.stdout.count("finished") == 28
+    assert done.exit_code == 0 and done.stdout.count("finished") == 30
 
 
 def test_a_pattern_that_matches_no_stage_is_refused(tmp_path):

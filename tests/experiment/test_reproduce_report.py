@@ -12,7 +12,8 @@ from PIL import Image
 from metaframe.testing import run_cli
 from tests.experiment.conftest import reproduce
 
-TABLE1 = ["copy-nearest (learns nothing)", "mean-support (learns nothing)", "Random, K = ∞", "Pretrain, K = ∞",
+TABLE1 = ["warp (learns nothing)",
+          "copy-nearest (learns nothing)", "mean-support (learns nothing)", "Random, K = ∞", "Pretrain, K = ∞",
           "Random", "Pretrain", "Pretrain at equal compute", "MetaPix"]  # fmt: skip
 METRICS = {"ssim", "psnr", "mse", "person_ssim", "person_psnr", "person_mse"}
 
@@ -59,6 +60,7 @@ def test_sweeps_come_as_json_csv_and_a_picture(tiny_report):
     assert {
         "Pretrain",
         "Random",
+        "warp",
         "copy-nearest",
         "mean-support",
         "MetaPix (trained at K=2)",
@@ -66,7 +68,7 @@ def test_sweeps_come_as_json_csv_and_a_picture(tiny_report):
     } == set(data["series"])
     assert all(None not in values for series in data["series"].values() for values in series.values())
     rows = list(csv.DictReader((tiny_report / "fig5-t.csv").open()))
-    assert len(rows) == 2 * 6 and set(rows[0]) == {"T", "series", *METRICS}
+    assert len(rows) == 2 * 7 and set(rows[0]) == {"T", "series", *METRICS}
     picture = np.asarray(Image.open(tiny_report / "fig2-k.png").convert("L"))
     assert picture.shape[1] > 600 and picture.std() > 10  # six panels drawn, not a blank page
 

@@ -11,6 +11,7 @@ from metaframe_pose2im.model import build_networks
 from metaframe_pose2im.networks import GlobalGenerator, MultiscaleDiscriminator
 from metaframe_pose2im.options import SCALES, Pose2ImOptions, scale_size
 from metaframe_pose2im.unet import VIEW_CHANNELS
+from metaframe_pose2im.warp import WARP_CHANNELS
 from tests.pose2im import layouts
 from tests.pose2im.conftest import CHANNELS
 
@@ -34,7 +35,7 @@ def test_paper_networks_have_pix2pixhd_parameter_counts():
 
 def test_documented_parameter_counts():
     """docs/reference/pose2im.md's table (17 pose channels) agrees with the formulas."""
-    documented = {"tiny": (56_435, 26_738), "small": (1_279_952, 358_882), "paper": (182_487_171, 5_564_290)}
+    documented = {"tiny": (56_435, 26_738), "small": (1_281_422, 358_882), "paper": (182_487_171, 5_564_290)}
     for scale, (generator, discriminator) in documented.items():
         arch = SCALES[scale]
         if arch.generator == "pix2pixhd":
@@ -108,10 +109,9 @@ def scale_networks(scale: str) -> tuple[torch.nn.Module, MultiscaleDiscriminator
 
 
 def generator_input(scale: str, pose: torch.Tensor) -> torch.Tensor:
-    """The pose, followed by the support frames' views when the scale's generator is reference-conditioned."""
-    if SCALES[scale].generator != "unet":
-        return pose
-    return torch.cat([pose, torch.rand(len(pose), VIEW_CHANNELS, *pose.shape[2:]) * 2 - 1], dim=1)
+    """The pose, followed by the support frames' views (or warp channels) when the scale's generator reads them."""
+    extra = {"unet": VIEW_CHANNELS, "warp": WARP_CHANNELS}.get(SCALES[scale].generator, 0)
+    return torch.cat([pose, torch.rand(len(pose), extra, *pose.shape[2:]) * 2 - 1], dim=1)
 
 
 @pytest.mark.parametrize("scale", ["tiny", "small", "paper"])

@@ -16,6 +16,7 @@ from metaframe_video.synthetic.world import identities
 from metaframe_video.task.video_shot import VideoShotOptions
 from tests.pose2im.conftest import tiny
 
+INFO = {"in_channels": 17, "size": 128, "keypoints": "coco17"}  # video-shot's info at 128 px
 RECORD = json.loads((PRETRAINED_DIR / "small.json").read_text())
 WEIGHTS = PRETRAINED_DIR / "small.safetensors"
 
@@ -38,7 +39,7 @@ def test_it_was_trained_on_training_identities_only():
 
 
 def test_the_shipped_file_loads_into_the_small_scale_with_its_recorded_shapes():
-    model = build({"scale": "small", "init": "pretrained"}, {"in_channels": 17, "size": 128})
+    model = build({"scale": "small", "init": "pretrained"}, INFO)
     with safe_open(WEIGHTS, "pt") as handle:
         shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118
     own = {f"{name}.{key}": tuple(value.shape) for name, net in model.networks.items() for key, value in
@@ -53,4 +54,4 @@ def test_a_scale_without_shipped_weights_is_refused_saying_how_to_go_on():
 
 def test_weights_that_do_not_fit_the_architecture_say_which_and_how_to_regenerate():
     with pytest.raises(UsageError, match=r"scale 'small'.*tools/make_pretrained\.py"):
-        build({"scale": "small", "ngf": 8, "init": "pretrained"}, {"in_channels": 17, "size": 128})
+        build({"scale": "small", "ngf": 8, "init": "pretrained"}, INFO)
