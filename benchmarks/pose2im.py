@@ -91,6 +91,24 @@ def inner_iteration(model: Any, k: int, channels: int, repeats: int) -> dict[str
     return timed(lambda: model.inner_step(batch, optimizers), model.device, repeats)
 
 
+def interleaved(
+    steps: dict[str, Callable[[], Any]], device: torch.device, rounds: int
+) -> tuple[dict[str, list[float]], list[float]]:
+    """Each step's minimum ms, round by round (every step once a round, so load affects all alike), and the
+    per-round ratio of the first step's time to the second's."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            times[name].append(timed(step, device, 3)["min_ms"])
+    first, second = list(times.values())[:2]
+    return times, [a / b for a, b in zip(first, second)]
+
+
+def spread(ratios: list[float]) -> dict[str, float]:
+    """Median, min and max of per-round ratios."""
+    return {"median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
+
+
 def before_after(args: argparse.Namespace) -> dict[str, Any]:
     """The K=5 inner iteration of ``small`` now and before, interleaved round by round (ms, and ratios)."""
     device = torch.device(args.device)
@@ -100,21 +118,12 @@ def before_after(args: argparse.Namespace) -> dict[str, Any]:
         "before": build(SMALL_BEFORE, {"in_channels": args.channels, "size": size, **COCO17}).to(device),
     }
     batch = frames(5, args.channels, size, device)
-    steps = {name: (model, model.inner_optimizers()) for name, model in models.items()}
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for _ in range(args.repeats):
-        for name, (model, optimizers) in steps.items():
-            step = functools.partial(model.inner_step, batch, optimizers)
-            times[name].append(timed(step, device, 3)["min_ms"])
-    ratios = [a / b for a, b in zip(times["after"], times["before"])]
+    steps = {name: functools.partial(m.inner_step, batch, m.inner_optimizers()) for name, m in models.items()}
+    times, ratios = interleaved(steps, device, args.repeats)
     return {
         "benchmark": "pose2im-before-after",
         "inner_iteration_k5_ms": {name: round(statistics.median(values), 1) for name, values in times.items()},
-        "ratio_after_over_before": {
-            "median": round(statistics.median(ratios), 3),
-            "min": round(min(ratios), 3),
-            "max": round(max(ratios), 3),
-        },
+        "ratio_after_over_before": spread(ratios),
         "rounds": args.repeats,
         "before": SMALL_BEFORE,
     }
@@ -150,11 +159,7 @@ def warp_vs_unet(args: argparse.Namespace) -> dict[str, Any]:
     for name, model in models.items():
         model.set_support(task.support)
         steps[name] = functools.partial(model.inner_step, task.support, model.inner_optimizers())
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for _ in range(args.repeats):
-        for name, step in steps.items():
-            times[name].append(timed(step, device, 3)["min_ms"])
-    ratios = [a / b for a, b in zip(times["warp"], times["unet"])]
+    times, ratios = interleaved(steps, device, args.repeats)
     pose, image = task.support["pose"], task.support["image"]
     loo = timed(lambda: WarpInput().within_batch(pose, image), device, 3)["min_ms"]
     kept = WarpInput()
@@ -165,11 +170,7 @@ def warp_vs_unet(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "pose2im-warp-vs-unet",
         "inner_iteration_k5_ms": {name: round(statistics.median(values), 1) for name, values in times.items()},
-        "ratio_warp_over_unet": {
-            "median": round(statistics.median(ratios), 3),
-            "min": round(min(ratios), 3),
-            "max": round(max(ratios), 3),
-        },  # fmt: skip
+        "ratio_warp_over_unet": spread(ratios),
         "rounds": args.repeats,
         "leave_one_out_warp_of_5_support_frames_ms": round(loo, 1),
         "warp_share_of_first_inner_iteration": round(loo / (loo + inner), 3),

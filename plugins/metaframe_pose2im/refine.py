@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from metaframe_pose2im.networks import init_weights, to_channels_last
-from metaframe_pose2im.unet import WIDEST, Residual, conv
+from metaframe_pose2im.unet import WIDEST, Residual, conv, encode_decode
 from metaframe_pose2im.warp import WARP_CHANNELS
 
 GENTLE = 0.1  # Δ and m are a tenth of their layer's output: Adam moves each weight by about lr a step
@@ -52,12 +52,7 @@ class WarpRefineGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = to_channels_last(x)
-        skips = [self.stem(x)]
-        for layer in self.down:
-            skips.append(layer(skips[-1]))
-        h = self.middle(skips.pop())
-        for layer in self.up:
-            h = layer(torch.cat([self.upsample(h), skips.pop()], dim=1))
+        h = encode_decode(x, self.stem, self.down, self.middle, self.up, self.upsample)
         h = torch.cat([h, x], dim=1)
         correction = GENTLE * self.correct(h)
         delta, mask = correction[:, :3], correction[:, 3:].clamp(0, 1)

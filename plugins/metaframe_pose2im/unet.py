@@ -36,6 +36,20 @@ class Residual(nn.Module):
         return x + self.body(x)
 
 
+def encode_decode(
+    x: Tensor, stem: nn.Module, down: nn.ModuleList, middle: nn.Module, up: nn.ModuleList, upsample: nn.Module
+) -> Tensor:
+    """A U-Net's full-resolution features: down the encoder keeping each level, through the bottleneck,
+    up the decoder joining each level again."""
+    skips = [stem(x)]
+    for layer in down:
+        skips.append(layer(skips[-1]))
+    h = middle(skips.pop())
+    for layer in up:
+        h = layer(torch.cat([upsample(h), skips.pop()], dim=1))
+    return h
+
+
 class UNetGenerator(nn.Module):
     """Encoder–decoder with skips; widths ``ngf · 2^i`` (at most :data:`WIDEST`) over ``n_downsample`` levels.
 
@@ -57,12 +71,7 @@ class UNetGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = to_channels_last(x)
-        skips = [self.stem(x)]
-        for layer in self.down:
-            skips.append(layer(skips[-1]))
-        h = self.middle(skips.pop())
-        for layer in self.up:
-            h = layer(torch.cat([self.upsample(h), skips.pop()], dim=1))
+        h = encode_decode(x, self.stem, self.down, self.middle, self.up, self.upsample)
         out = self.head(torch.cat([h, x], dim=1))
         paint, mask = torch.tanh(out[:, :3]), torch.sigmoid(out[:, 3:])
         plate = x[:, -VIEW_CHANNELS : -VIEW_CHANNELS + 3]
