@@ -133,7 +133,7 @@ class Pose2ImModel(TaskModel):
             support = Support(pose, real) if real is not None else self.current_support()
             pose = torch.cat([pose, support.views(pose, real)], dim=1)
         elif self.warp is not None:
-            pose = torch.cat([pose, to_channels_last(self.warp.channels(pose, real))], dim=1)
+            pose = torch.cat([pose, self.warp.channels(pose, real)], dim=1)  # the generator makes it channels-last
         return generator(pose) if params is None else functional_call(generator, dict(params), (pose,))
 
     def current_support(self) -> Support:

@@ -35,8 +35,6 @@ PLATE_MARGIN = 0.22  # the person region kept out of the plate: the parts grown 
 COVER_GAIN = 2.0  # a part half covered by the fused supports is drawn whole: fusing should not fade it
 LEVELS = 7  # push-pull levels that fill the plate where no support frame shows the background
 
-NECK = -1  # the mid-shoulder point, used by the head
-
 
 @dataclass(frozen=True)
 class Part:
@@ -87,11 +85,11 @@ def body_scale(keypoints: Tensor, size: int) -> Tensor:
     return torch.where(shoulders & hips, torso, height).clamp(min=size / 32)
 
 
-def with_neck(keypoints: Tensor) -> Tensor:
-    """B×18×3: the keypoints and, last, the mid-shoulder point (visible when both shoulders are)."""
+def neck_point(keypoints: Tensor) -> Tensor:
+    """B×3: the mid-shoulder point, as sure as the less sure shoulder."""
     neck = (keypoints[:, 5] + keypoints[:, 6]) / 2
     neck[:, 2] = torch.minimum(keypoints[:, 5, 2], keypoints[:, 6, 2])
-    return torch.cat([keypoints, neck[:, None]], dim=1)
+    return neck
 
 
 def head_points(keypoints: Tensor, scale: Tensor) -> Tensor:
@@ -100,7 +98,7 @@ def head_points(keypoints: Tensor, scale: Tensor) -> Tensor:
     seen = (face[..., 2] > VISIBLE).to(face.dtype)
     count = seen.sum(1)
     centre = (face[..., :2] * seen[..., None]).sum(1) / count.clamp(min=1)[:, None]
-    neck = with_neck(keypoints)[:, NECK]
+    neck = neck_point(keypoints)
     above = neck[:, :2] - torch.stack([torch.zeros_like(scale), 0.45 * scale], dim=-1)
     centre = torch.where((count > 0)[:, None], centre, above)
     shown = ((count > 0) | (neck[:, 2] > VISIBLE)).to(face.dtype)
@@ -158,13 +156,13 @@ def fitted_transforms(query: Tensor, support: Tensor, affine: bool) -> tuple[Ten
     return torch.cat([linear, offset[..., None]], dim=-1), cost
 
 
-def closeness(cost: Tensor, use: Tensor) -> Tensor:
-    """Q×K fusion weights from Q×K costs: 1 for each pose's closest usable support frame, falling with the
-    difference from it, so that a pose unlike every support still takes the least unlike; 0 where unusable."""
-    cost = cost.masked_fill(~use, math.inf)
+def closeness(cost: Tensor) -> Tensor:
+    """Q×K fusion weights from Q×K costs: 1 for each pose's closest support frame, falling with the
+    difference from it, so that a pose unlike every support still takes the least unlike; 0 where the
+    cost is infinite (the part is missing there)."""
     best = cost.amin(1, keepdim=True)
     weight = torch.exp(-(cost - torch.where(best.isfinite(), best, torch.zeros_like(best))) / SIMILARITY**2)
-    return torch.nan_to_num(weight, nan=0.0) * use
+    return torch.nan_to_num(weight, nan=0.0)
 
 
 def perpendicular(v: Tensor) -> Tensor:
@@ -271,7 +269,7 @@ class Warped:
 
     :param image: Q×3×S×S the fused warp painted over the plate (what the reference row predicts).
     :param person: Q×1×S×S how much of each pixel the warped person covers.
-    :param plate: Q×3×S×S the background plate (the same for every pose unless frames were left out).
+    :param plate: Q×3×S×S the background plate (the same for every pose).
     :param known: Q×1×S×S how much of the plate some support frame shows (0: filled from around).
     """
 
@@ -297,21 +295,16 @@ class SupportParts:
         self.scale = body_scale(self.keypoints, size)
         regions = part_regions(self.keypoints, self.scale, size)
         person = part_regions(self.keypoints, self.scale, size, grow=PLATE_MARGIN).amax(1, keepdim=True)
-        self.person_area = person
         self.plate, self.known = background_plate(self.images, person)
         difference = (self.images - self.plate).abs().mean(1, keepdim=True)
         moved = torch.sigmoid((difference - FOREGROUND) / FOREGROUND_SOFTNESS)
         foreground = person * (self.known * moved + (1 - self.known))
         self.owned = in_front(regions) * foreground  # K×P×S×S
 
-    def __len__(self) -> int:
-        return len(self.images)
-
     def warp(self, keypoints: Tensor) -> Warped:
         """The support frames warped onto Q poses (``keypoints``: Q×17×3)."""
         keypoints = keypoints.to(self.images)
-        q, k, size = len(keypoints), len(self), self.images.shape[-1]
-        use = torch.ones(q, k, dtype=torch.bool, device=keypoints.device)
+        q, size = len(keypoints), self.images.shape[-1]
         scale = body_scale(keypoints, size)
         owned_here = in_front(part_regions(keypoints, scale, size))
         plate, known = self.plate.expand(q, -1, -1, -1), self.known.expand(q, -1, -1, -1)
@@ -320,7 +313,7 @@ class SupportParts:
         grid = pixel_grid(size, keypoints)
         for p, part in enumerate(PARTS):
             maps, cost = self.transforms(part, keypoints, scale)
-            weight = closeness(cost, use)
+            weight = closeness(cost)
             colour, alpha = self.sample(p, maps, grid, weight)
             alpha = alpha * owned_here[:, p : p + 1]
             out = alpha * colour + (1 - alpha) * out

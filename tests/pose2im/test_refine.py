@@ -8,7 +8,7 @@ import torch
 
 from metaframe.errors import UsageError
 from metaframe_pose2im.model import build
-from metaframe_pose2im.warp import warp
+from metaframe_pose2im.warp import SupportParts, heatmap_keypoints, warp
 from metaframe_pose2im.warp_input import WarpInput, mirrored
 from metaframe_video.task.video_shot import TEST_OPTIONS
 from metaframe_video.task.video_shot import build as build_task
@@ -57,9 +57,10 @@ def test_a_support_frame_is_drawn_from_the_others_never_from_itself(task):
 def test_one_photo_is_drawn_from_its_mirror_image(task):
     pose, image = task.support["pose"][:1], task.support["image"][:1]
     channels = WarpInput().channels(pose, image)
-    assert torch.isfinite(channels).all() and not torch.equal(channels[:, :3], image)
-    flipped, keypoints = mirrored(image, task.support["keypoints"][:1])
-    assert torch.equal(flipped.flip(-1), image) and keypoints[0, 1, 0] == SIZE - task.support["keypoints"][0, 2, 0]
+    flipped, keypoints = mirrored(image, heatmap_keypoints(pose))
+    assert torch.equal(flipped.flip(-1), image) and keypoints[0, 1, 0] == SIZE - heatmap_keypoints(pose)[0, 2, 0]
+    expected = SupportParts(flipped, keypoints).warp(heatmap_keypoints(pose)).channels()
+    assert torch.allclose(channels, expected) and not torch.equal(channels[:, :3], image)
 
 
 def test_drawing_before_any_support_is_a_bug_with_its_reason(task):

@@ -10,7 +10,15 @@ import pytest
 import torch
 
 from metaframe.testing import run_cli
-from metaframe_pose2im.warp import PARTS, SupportParts, heatmap_keypoints, warp, warp_reference
+from metaframe_pose2im.warp import (
+    PARTS,
+    SupportParts,
+    body_scale,
+    heatmap_keypoints,
+    part_regions,
+    warp,
+    warp_reference,
+)
 from metaframe_video.task import pose
 from metaframe_video.task.video_shot import TEST_OPTIONS, build
 
@@ -53,11 +61,17 @@ def test_a_pose_with_no_visible_keypoint_gets_the_background_plate(task):
 
 
 def test_a_missing_limb_is_left_out_and_the_rest_is_drawn(task):
+    parts = SupportParts(task.support["image"], task.support["keypoints"])
     keypoints = task.query["keypoints"][:1].clone()
-    keypoints[0, 9, 2] = 0  # left wrist unseen: the left forearm has no transform
-    warped = warp(task.support["image"], task.support["keypoints"], keypoints)
-    assert torch.isfinite(warped).all() and warped.shape == (1, 3, 64, 64)
-    assert len(PARTS) == 10
+    whole = parts.warp(keypoints)
+    keypoints[0, 9, 2] = 0  # left wrist unseen: the left forearm has no transform and no region
+    without = parts.warp(keypoints)
+    assert torch.isfinite(without.image).all() and without.image.shape == (1, 3, 64, 64)
+    forearm = [part.name for part in PARTS].index("left_forearm")
+    region = part_regions(task.query["keypoints"][:1], body_scale(task.query["keypoints"][:1], 64), 64)[0, forearm]
+    elsewhere = region < 0.01
+    assert without.person[0, 0][elsewhere].sum() > 20  # the rest of the person is still there
+    assert without.person.sum() < whole.person.sum()  # and the forearm is not
 
 
 def test_keypoints_read_off_heatmaps_to_a_fraction_of_a_pixel():
