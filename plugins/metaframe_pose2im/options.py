@@ -1,7 +1,7 @@
 """The ``pose2im`` model's options and named scales (``--set model.KEY=VALUE``).
 
 A *scale* is a named architecture with its native image size; every architecture field can be
-overridden one by one (``--set model.scale=paper model.n_blocks=6``). Presets ask
+overridden one by one (``--set model.scale=paper --set model.n_blocks=6``). Presets ask
 :func:`scale_size` for the frame size a scale expects, so the task renders frames of that size.
 """
 

@@ -85,7 +85,9 @@ def test_evaluation_tasks_are_fixed_and_their_people_never_train(tiny_sampler):
 
 
 def test_evaluation_query_frames_are_evenly_spaced_over_the_last_15_percent(tmp_path):
-    root = make_dataset(tmp_path, [("short", "a", 40), ("long", "b", 120)], size=16)
+    root = make_dataset(
+        tmp_path, [("short", "a", 40), ("long", "b", 120)], size=16, splits=dict.fromkeys(["short", "long"], "eval")
+    )
     options = {"data": str(root), "size": 16, "eval_query": 6, "query": 2}
     short, long = build(options, k=2).eval_tasks()
     assert short.meta["query"] == [34, 35, 36, 37, 38, 39]
@@ -121,8 +123,16 @@ def test_a_person_in_both_splits_is_an_error(tmp_path):
         build({"data": str(root), "size": 48}, k=2)
 
 
+def test_a_dataset_of_one_person_trains_on_them_whatever_eval_identities_says(tmp_path):
+    root = make_dataset(tmp_path, [("mine", "me", 30)])  # one prepared video, no split recorded
+    sampler = build({"data": str(root), "size": 48, "query": 2, "eval_query": 3, "eval_identities": 8}, k=2)
+    assert sampler.sample(torch.Generator()).name.startswith("mine")
+    with pytest.raises(UsageError, match="no held-out videos; prepare some with --split eval"):
+        sampler.eval_tasks()
+
+
 def test_a_dataset_with_only_held_out_people_evaluates_but_cannot_train(tmp_path):
-    root = make_dataset(tmp_path, [("mine", "me", 30)])
+    root = make_dataset(tmp_path, [("mine", "me", 30)], splits={"mine": "eval"})
     sampler = build({"data": str(root), "size": 48, "query": 2, "eval_query": 3}, k=2)
     assert len(sampler.eval_tasks()) == 1
     with pytest.raises(UsageError, match="no training videos.*task.eval_identities"):

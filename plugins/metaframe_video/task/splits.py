@@ -41,12 +41,14 @@ def assign_splits(
     """Split shots into training and evaluation shots by identity, so no held-out person is ever trained on.
 
     A split recorded in the dataset is kept. Identities with no recorded split are divided here:
-    ``eval_identities`` of them, chosen with ``eval_seed``, are held out.
+    ``eval_identities`` of them, chosen with ``eval_seed``, are held out, but never the last one left to
+    train on (a dataset prepared from one video trains on it, and has no held-out tasks).
     """
     recorded = identity_splits(records)
     unsplit = sorted({r.identity for r in records} - set(recorded))
+    trains = "train" in recorded.values()
     order = torch.randperm(len(unsplit), generator=torch.Generator().manual_seed(eval_seed)).tolist()
-    held_out = {unsplit[i] for i in order[:eval_identities]}
+    held_out = {unsplit[i] for i in order[: min(eval_identities, len(unsplit) - (not trains))]}
     split = {**recorded, **{name: "eval" if name in held_out else "train" for name in unsplit}}
     train = [r for r in records if split[r.identity] == "train"]
     return train, [r for r in records if split[r.identity] == "eval"]

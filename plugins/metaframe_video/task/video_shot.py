@@ -141,7 +141,7 @@ class VideoShotTasks(TaskSampler):
         self.load()
         if not self.eval:
             raise UsageError(
-                f'{self.root} has no held-out videos; mark some with split "eval" or raise task.eval_identities'
+                f"{self.root} has no held-out videos; prepare some with --split eval or raise task.eval_identities"
             )
         if self._eval_tasks is None:
             generator = torch.Generator().manual_seed(self.options.eval_seed)
