@@ -425,7 +425,7 @@ def report(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
     found = {name: r["median"] for name, r in timing["ratios"].items()}
     found |= {f"memory_{name}": value for name, value in memory["ratios"].items()}
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "device": describe(device),
         "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "threads": torch.get_num_threads(),

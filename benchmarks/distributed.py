@@ -114,7 +114,7 @@ def main() -> None:
             for size in WORLD_SIZES:
                 rates[scale][size].append(measure(scale, size, folder))
     result = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__},
         "device": "cpu",
         "load_average_before": load_before,

@@ -12,13 +12,12 @@ import difflib
 import json
 import math
 import re
+import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-
-import tomllib
 
 from metaframe.errors import UsageError
 

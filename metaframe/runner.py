@@ -155,7 +155,7 @@ def check_world_size(out: Path, recorded: int) -> None:
 
 def now() -> str:
     """The time in UTC, as ``run.json`` records it."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

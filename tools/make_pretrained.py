@@ -66,7 +66,7 @@ def ship(run: Path) -> Path:
         "identities": identities(config),
         "last_losses": last_losses(run),
         "torch": record["provenance"]["torch"],
-        "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "made": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
     }
     (PRETRAINED_DIR / f"{SCALE}.json").write_text(json.dumps(facts, indent=2) + "\n")
