@@ -106,15 +106,14 @@ class Command:
 def page_commands(page: Path, cuda: bool = False) -> list[Command]:
     """The documented commands of ``page``, in reading order, substituted and classified."""
     name = page.relative_to(ROOT).as_posix()
-    found = [(line, text, args) for line, text, args in documented(page.read_text())]
     commands, slow_outputs, seen = [], set(), set()
-    for line, text, args in found:
-        args = substitute(args, cuda)
-        reason = slowness(args, slow_outputs)
-        out = option_value(args, "--out")
+    for line, text, documented_args in documented(page.read_text()):
+        args = substitute(documented_args, cuda)
         if tuple(args) in seen:
             continue  # a page may repeat a command to keep a section whole; it runs once
         seen.add(tuple(args))
+        reason = slowness(args, slow_outputs)
+        out = option_value(args, "--out")
         if reason and out:
             slow_outputs.add(out)
         commands.append(Command(name, line, text, tuple(args), reason))
