@@ -16,10 +16,10 @@ from typing import Any
 import typer
 
 from metaframe.checkpoint import load_into
-from metaframe.cli.eval_cmd import personalization_rule
 from metaframe.cli.options import DeviceOption, QuietOption, SeedOption
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
+from metaframe.evaluation import personalization_rule
 from metaframe.output import emit, say
 from metaframe.plugins import get_plugins
 from metaframe.protocols import Footage, batch_size
