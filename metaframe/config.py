@@ -184,12 +184,12 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
     if origin in (list, tuple) and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if origin in (list, tuple):
-        args = typing.get_args(hint)
-        (item,) = args[:1] or (Any,)
+        members = typing.get_args(hint)
+        (item,) = members[:1] or (Any,)
         values = value if isinstance(value, (list, tuple)) else [value]
-        if origin is tuple and args and args[-1] is not Ellipsis and len(values) != len(args):
-            example = ",".join(["1"] * len(args))
-            raise UsageError(f"{name} takes {len(args)} values separated by commas (e.g. {example}), got {value!r}")
+        if origin is tuple and members and members[-1] is not Ellipsis and len(values) != len(members):
+            example = ",".join(["1"] * len(members))
+            raise UsageError(f"{name} takes {len(members)} values separated by commas (e.g. {example}), got {value!r}")
         converted = [coerce(v, item, name) for v in values]
         return tuple(converted) if origin is tuple else converted
     if hint is bool:

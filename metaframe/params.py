@@ -15,9 +15,11 @@ import torch
 from torch import Tensor, nn
 
 State = dict[str, Tensor]
+Networks = Mapping[str, nn.Module] | nn.ModuleDict
+"""Named networks: a model's ``networks`` (an ``nn.ModuleDict``, which typing does not call a Mapping) or a dict."""
 
 
-def snapshot(networks: Mapping[str, nn.Module], names: Iterable[str] | None = None) -> State:
+def snapshot(networks: Networks, names: Iterable[str] | None = None) -> State:
     """Detached copies of the parameters and buffers of ``networks`` (or only those in ``names``)."""
     selected = list(networks) if names is None else list(names)
     return {
@@ -28,7 +30,7 @@ def snapshot(networks: Mapping[str, nn.Module], names: Iterable[str] | None = No
 
 
 @torch.no_grad()
-def restore(networks: Mapping[str, nn.Module], state: State) -> None:
+def restore(networks: Networks, state: State) -> None:
     """Copy ``state`` into the networks in place (keys are ``network.param``)."""
     for name, network in networks.items():
         prefix = f"{name}."
@@ -66,7 +68,7 @@ def interpolate(start: State, target: State, epsilon: float) -> State:
     }
 
 
-def named_parameters(networks: Mapping[str, nn.Module], names: Iterable[str]) -> dict[str, nn.Parameter]:
+def named_parameters(networks: Networks, names: Iterable[str]) -> dict[str, nn.Parameter]:
     """Qualified name → parameter, for the networks in ``names``."""
     return {f"{name}.{key}": param for name in names for key, param in networks[name].named_parameters()}
 

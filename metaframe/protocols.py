@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from metaframe import distributed
 from metaframe.errors import UsageError
+from metaframe.loop import adapt
 from metaframe.params import FunctionalOptimizer, OptimizerSpec, of_network
 
 Batch = dict[str, Tensor]
@@ -377,8 +378,6 @@ class OuterAlgorithm(ABC):
         """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
         samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
         algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
-        from metaframe.loop import adapt  # the loop imports this module
-
         return adapt(model, support, steps, schedule)
 
     def meta_tensors(self) -> dict[str, Tensor]:

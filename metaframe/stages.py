@@ -4,6 +4,7 @@ says what an experiment and its stages are)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -247,7 +248,7 @@ def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
                 result = runner.run(stage)
             finally:
                 spent += time.perf_counter() - start
-                atomic_write(spent_file, lambda tmp, s=spent: tmp.write_text(f"{s:.1f}\n"))
+                atomic_write(spent_file, functools.partial(Path.write_text, data=f"{spent:.1f}\n"))
             record = {
                 "name": stage.name,
                 "kind": type(stage).__name__.lower(),

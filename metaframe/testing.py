@@ -9,6 +9,7 @@ metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import tempfile
@@ -127,8 +128,13 @@ def check_functional_inner_loop(
     assert moved, "adapt moved no weight"
     assert moved <= set(weights), f"the functional inner step leaves out {sorted(moved - set(weights))[:3]}"
     for key, value in weights.items():
-        torch.testing.assert_close(value, params[key], atol=atol, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+        torch.testing.assert_close(value, params[key], atol=atol, rtol=0, msg=functools.partial(named_failure, key))
     restore(model.networks, start)
+
+
+def named_failure(key: str, message: str) -> str:
+    """An assertion message that names the weight it is about."""
+    return f"{key}: {message}"
 
 
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:
