@@ -14,6 +14,7 @@ import math
 import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,21 +157,33 @@ def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = (
 def parse_options(cls: type[T], options: dict[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from ``options``, converting strings and rejecting unknown keys.
 
+    An option a plugin has removed is refused with what replaced it: ``cls`` lists them in a class
+    attribute ``removed_options = {"name": "what to do instead"}``.
+
     :param where: how the user spells this table (``"model"`` → ``--set model.KEY=...``), for errors.
     """
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    removed: dict[str, str] = dict(getattr(cls, "removed_options", {}))
     hints = typing.get_type_hints(cls)
     values = {}
     for key, value in options.items():
+        if key in removed:
+            raise UsageError(f"option {where}.{key} was removed; {removed[key]}")
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(sorted(known))}"
-            raise UsageError(f"unknown option {where}.{key}; {hint}")
+            raise UsageError(f"unknown option {where}.{key}; {unknown_hint(key, known, removed, where)}")
         values[key] = coerce(value, hints[key], f"{where}.{key}")
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
         raise UsageError(f"bad {where} options: {error}") from None
+
+
+def unknown_hint(key: str, known: Iterable[str], removed: dict[str, str], where: str) -> str:
+    """What to say of an unknown option: the nearest known one, a removed one it resembles, or the list."""
+    close = difflib.get_close_matches(key, [*known, *removed], n=1)
+    if close and close[0] in removed:
+        return f"{where}.{close[0]} was removed; {removed[close[0]]}"
+    return f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(sorted(known))}"
 
 
 def coerce(value: Any, hint: Any, name: str) -> Any:

@@ -273,13 +273,18 @@ class FunctionalOptimizer:
         """The same optimizer with the schedule's factor for the next step."""
         return replace(self, lr_factor=lr_factor)
 
-    def step(self, params: Mapping[str, Tensor], loss: Tensor) -> tuple[dict[str, Tensor], FunctionalOptimizer]:
+    def step(
+        self, params: Mapping[str, Tensor], loss: Tensor, retain_graph: bool = False
+    ) -> tuple[dict[str, Tensor], FunctionalOptimizer]:
         """New ``params`` after one step on ``loss``, and the optimizer with its state advanced.
 
         Like ``torch.optim``, a parameter that ``loss`` does not depend on is left as it is.
+        ``retain_graph``: keep ``loss``'s graph for another network's step on the same loss.
         """
         keys = list(params)
-        grads = torch.autograd.grad(loss, [params[k] for k in keys], create_graph=self.differentiate, allow_unused=True)
+        inputs = [params[k] for k in keys]
+        keep = retain_graph or self.differentiate
+        grads = torch.autograd.grad(loss, inputs, create_graph=self.differentiate, retain_graph=keep, allow_unused=True)
         used = {k: g for k, g in zip(keys, grads) if g is not None}
         state = dict(self.state)  # the caller's state stays as it was
         with torch.set_grad_enabled(self.differentiate):

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
+from metaframe.capabilities import check_declared
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.output import say
@@ -81,6 +82,7 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
     check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)
+    check_declared(config.model, model)
     check_memory(model, config.settings.k, config.model)
     if load:  # without: only the model, for checks that need no data (compare's preflight)
         with distributed.local_leader_first():  # one process per machine fills a shared cache

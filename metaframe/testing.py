@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from metaframe.batch_contract import batch_errors
+from metaframe.capabilities import capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunSettings
 from metaframe.errors import UsageError
@@ -80,6 +81,8 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
     losses; scores, losses and capabilities work."""
     missing = sorted(set(model.needs_keys or ()) - set(task.support))
     assert not missing, f"the model needs batch keys {missing} that the task's support lacks"
+    unable = capability_errors(model)
+    assert not unable, f"the model {unable[0]}"
     before = snapshot(model.networks)
     history = adapt(model, task.support, steps)
     assert len(history) == steps and all(math.isfinite(v) for log in history for v in log.values())
