@@ -26,7 +26,7 @@ __all__ = [
     "reproduce",
     "run",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # name -> the module that defines it
 _HOMES = {

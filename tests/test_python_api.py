@@ -3,11 +3,13 @@ mistake raises UsageError with the line the command prints, and the how-to's ses
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 from pathlib import Path
 
 import pytest
+import tomllib
 from safetensors.torch import load_file
 
 import metaframe
@@ -121,3 +123,8 @@ def test_the_howto_session_runs_as_written(plugins, tmp_path, monkeypatch, capsy
         exec(compile(block, "python-api.md", "exec"), namespace)  # noqa: S102 - the page's own code
     assert (tmp_path / "runs" / "cmp" / "compare.json").is_file()
     assert "greater than or equal to 1" in capsys.readouterr().out
+
+
+def test_the_version_is_declared_once_in_each_place_and_agrees():
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["version"]
+    assert metaframe.__version__ == declared == importlib.metadata.version("metaframe")
