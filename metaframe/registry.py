@@ -46,9 +46,11 @@ class Entry:
 
 
 def summary_of(factory: Any) -> str:
-    """The first line of ``factory``'s docstring, or an empty string."""
-    doc = getattr(factory, "__doc__", None) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    """The first sentence of ``factory``'s docstring (its first paragraph, lines joined), or an empty string."""
+    doc = inspect.cleandoc(getattr(factory, "__doc__", None) or "")
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[: end + 1]
 
 
 def legacy_declarations(factory: Any) -> dict[str, Any]:

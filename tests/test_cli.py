@@ -107,8 +107,13 @@ def test_every_command_explains_its_options():
 TRAINING_COMMANDS = ("run", "compare", "eval")
 # Same flag, different meaning, so declared apart on purpose (flag: the commands left out of the comparison):
 # --out is a run folder for run and a folder of run folders for compare; --resume continues one run or a
-# whole comparison; eval's --init is repeatable and also names inits that are no file (random, references).
-DECLARED_APART = {"--out": {"run", "compare"}, "--resume": {"run", "compare"}, "--init": {"eval"}}
+# whole comparison; eval's --init is repeatable and also names inits that are no file (random, references);
+# eval's --k, --t and --seed apply to held-out tasks only and default to its first run folder's.
+DECLARED_APART = {
+    "--out": {"run", "compare"},
+    "--resume": {"run", "compare"},
+    **{flag: {"eval"} for flag in ("--init", "--k", "--t", "--seed")},
+}
 
 
 def declarations(command: Callable[..., None]) -> dict[str, tuple[Any, dict[str, Any]]]:

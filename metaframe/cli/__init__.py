@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
+import warnings
+from collections.abc import Iterator
 
 import typer
 
 from metaframe import distributed
 from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, reproduce_cmd, retarget_cmd, run_cmd
+from metaframe.cli.help import name_values
 from metaframe.errors import OUT_OF_MEMORY, Interrupted, UsageError, os_error_text, out_of_memory
 from metaframe.output import console, error_line
 
@@ -52,6 +56,13 @@ def build_app() -> typer.Typer:
     return app
 
 
+def command_line() -> typer._click.Command:
+    """The full command line as one command tree, every value named in words (:mod:`metaframe.cli.help`)."""
+    command = typer.main.get_command(build_app())
+    name_values(command)
+    return command
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``metaframe`` console script.
 
@@ -61,8 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     to report it.
     """
     try:
-        with distributed.processes():  # under torchrun: join the other processes (a no-op otherwise)
-            result = build_app()(args=argv, prog_name="metaframe", standalone_mode=False)
+        with distributed.processes(), warnings_unless_refused():  # torchrun: join the other processes
+            result = command_line().main(args=argv, prog_name="metaframe", standalone_mode=False)
     except UsageError as error:
         error_line(str(error))
         sys.exit(2)
@@ -91,6 +102,25 @@ def main(argv: list[str] | None = None) -> None:
         error_line(f"interrupted ({Interrupted.last})")
         sys.exit(143 if Interrupted.last == "SIGTERM" else 130)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+@contextlib.contextmanager
+def warnings_unless_refused() -> Iterator[None]:
+    """Hold the warnings a command raises (torch's about a pickle it then refuses, PyAV's about a file it
+    cannot read): a refused command prints its one line and nothing else; any other ending shows them."""
+    held: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                yield
+            except (UsageError, typer.TyperException, OSError):
+                caught.clear()
+                raise
+            finally:
+                held = list(caught)
+    finally:
+        for warning in held:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def raise_as_bug() -> None:

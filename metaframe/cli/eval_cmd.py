@@ -14,14 +14,14 @@ from metaframe.checkpoint import write_json
 from metaframe.cli.options import (
     ConfigOption,
     DeviceOption,
+    EvalKOption,
+    EvalSeedOption,
+    EvalTOption,
     JsonOption,
-    KOption,
     ModelOption,
     PresetOption,
-    SeedOption,
     SetOption,
     TaskOption,
-    TOption,
     check_json_out,
 )
 from metaframe.evaluation import Row, evaluate, not_learned
@@ -73,6 +73,7 @@ def evaluate_command(
         list[str],
         typer.Option(
             "--init",
+            metavar="INIT",
             help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
             "nothing, for models with the 'images' capability: 'copy-nearest' (the support image whose pose "
             "is nearest), 'mean-support' (the mean support image) or one a plugin registers (`metaframe "
@@ -81,9 +82,9 @@ def evaluate_command(
     ],
     model: ModelOption = None,
     task: TaskOption = None,
-    k: KOption = None,
-    t: TOption = None,
-    seed: SeedOption = None,
+    k: EvalKOption = None,
+    t: EvalTOption = None,
+    seed: EvalSeedOption = None,
     preset: PresetOption = None,
     config: ConfigOption = None,
     assignments: SetOption = None,

@@ -8,15 +8,13 @@ default would make typer require the option).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from metaframe.config import RunSettings
 from metaframe.errors import UsageError
 
-# where a command reads a run folder, the run's own settings are the defaults
-FROM_RUN = "the run's (run --resume, eval --init RUN_DIR)"
 LISTED = "`metaframe plugins` lists them"
 
 SET_HELP = (
@@ -42,31 +40,50 @@ TaskOption = Annotated[
     str | None,
     typer.Option("--task", metavar="NAME", help=f"Task family, by registered name ({LISTED})."),
 ]
+TRAIN_DEFAULT = "the preset's, else {}; with --resume, the run's"
+EVAL_DEFAULT = "the first --init run folder's, else the preset's, else {}"
+SEED_HELP = "Seeds task sampling, initialization and personalization: equal seeds give equal results on the CPU."
+
+
+def number_option(name: str, help: str, minimum: int | None = 1) -> Any:
+    """A typer option for a whole number (``N`` in ``--help``), at least ``minimum``."""
+    return typer.Option(name, min=minimum, metavar="N", help=help)
+
+
 KOption = Annotated[
     int | None,
-    typer.Option(
+    number_option(
         "--k",
-        min=1,
-        help="Support examples per task (K), in meta-training and on held-out tasks. "
-        f"Default: {FROM_RUN}, else the preset's, else {RunSettings.k}.",
+        "Support examples per task (K), in meta-training and when its samples are personalized. "
+        f"Default: {TRAIN_DEFAULT.format(RunSettings.k)}.",
     ),
 ]
 TOption = Annotated[
     int | None,
-    typer.Option(
+    number_option(
         "--t",
-        min=1,
-        help="Inner (personalization) iterations per task (T), in meta-training and on held-out tasks. "
-        f"Default: {FROM_RUN}, else the preset's, else {RunSettings.t}.",
+        "Inner (personalization) iterations per task (T), in meta-training and for its samples. "
+        f"Default: {TRAIN_DEFAULT.format(RunSettings.t)}.",
     ),
 ]
 SeedOption = Annotated[
     int | None,
-    typer.Option(
-        "--seed",
-        help="Seeds task sampling, initialization and personalization: equal seeds give equal results "
-        f"on the CPU. Default: {FROM_RUN}, else the preset's, else {RunSettings.seed}.",
+    number_option("--seed", f"{SEED_HELP} Default: {TRAIN_DEFAULT.format(RunSettings.seed)}.", minimum=None),
+]
+EvalKOption = Annotated[
+    int | None,
+    number_option("--k", f"Support examples per held-out task (K). Default: {EVAL_DEFAULT.format(RunSettings.k)}."),
+]
+EvalTOption = Annotated[
+    int | None,
+    number_option(
+        "--t",
+        f"Personalization iterations on each held-out task (T). Default: {EVAL_DEFAULT.format(RunSettings.t)}.",
     ),
+]
+EvalSeedOption = Annotated[
+    int | None,
+    number_option("--seed", f"{SEED_HELP} Default: {EVAL_DEFAULT.format(RunSettings.seed)}.", minimum=None),
 ]
 MetaIterationsOption = Annotated[
     int | None,

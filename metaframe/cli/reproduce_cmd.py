@@ -84,7 +84,7 @@ def reproduce_command(
             "--only",
             metavar="PATTERN,...",
             help="Run only the stages whose names match one of these shell-style patterns (e.g. "
-            "'score-*-t40-*,metapix-k20'), and the stages they use; the rest wait for a run without --only. "
+            "`score-*-t40-*,metapix-k20`), and the stages they use; the rest wait for a run without --only. "
             "--plan lists the names.",
         ),
     ] = None,

@@ -11,12 +11,12 @@ import dataclasses
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from metaframe.checkpoint import load_into
-from metaframe.cli.options import DeviceOption, QuietOption, SeedOption
+from metaframe.cli.options import DeviceOption, QuietOption, number_option
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.evaluation import personalization_rule
@@ -37,6 +37,7 @@ OUT_HELP = (
 )
 KEYPOINTS_HELP = "A folder of keypoint files another tool wrote (one per frame), used instead of estimating the poses."
 K_HELP = "Target frames to personalize on (default: the run's K, or all the target has if fewer)."
+SEED_HELP = "Seeds personalization: equal seeds give equal results on the CPU (default: the run's seed)."
 PERSON_HELP = "Who to follow when several people are in view: 'largest' or N (0 = the leftmost)."
 
 
@@ -45,8 +46,8 @@ def retarget_command(
     target: str = typer.Option(..., "--target", help=TARGET_HELP),
     source: str = typer.Option(..., "--source", help=SOURCE_HELP),
     out: Path = typer.Option(None, "--out", "-o", help=OUT_HELP, dir_okay=False),
-    k: int = typer.Option(None, "--k", min=1, help=K_HELP),
-    t: int = typer.Option(None, "--t", min=1, help="Personalization iterations (default: the run's T)."),
+    k: Annotated[int | None, number_option("--k", K_HELP)] = None,
+    t: Annotated[int | None, number_option("--t", "Personalization iterations (default: the run's T).")] = None,
     side_by_side: bool = typer.Option(False, "--side-by-side", metavar="", help="Write source | pose | result."),
     no_smooth: bool = typer.Option(False, "--no-smooth", metavar="", help="Keep the source's keypoints unsmoothed."),
     no_normalize: bool = typer.Option(
@@ -57,7 +58,7 @@ def retarget_command(
     source_keypoints: Path = typer.Option(None, "--source-keypoints", help=KEYPOINTS_HELP),
     target_person: str = typer.Option("largest", "--target-person", help=PERSON_HELP),
     source_person: str = typer.Option("largest", "--source-person", help=PERSON_HELP),
-    seed: SeedOption = None,
+    seed: Annotated[int | None, number_option("--seed", SEED_HELP, minimum=None)] = None,
     device: DeviceOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -66,6 +67,9 @@ def retarget_command(
     motion as that person into an MP4 at the source's frame rate. The source's skeleton is smoothed over
     time and carried into the target's frame (height and ankles) first. A JSON summary is printed and saved
     beside the MP4, with a contact sheet (source | pose | result) to check by eye."""
+    for flag, given in (("--target", target), ("--source", source)):
+        if not given.strip():
+            raise UsageError(f"{flag} is empty: give a photo, a video or a folder of frames")
     goal = Footage(target, target_keypoints, target_person)
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)

@@ -167,3 +167,16 @@ def test_the_converted_file_has_the_permissions_of_any_file_the_user_makes(check
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_a_pickle_is_refused_in_one_line_without_torchs_warning(plugins, tmp_path):
+    torch.save({"weight": Payload()}, tmp_path / "evil.pth", pickle_protocol=4)
+    result = run_cli(["convert", "pix2pixhd-g", str(tmp_path / "evil.pth"), "--out", str(tmp_path / "g.safetensors")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:"), result.stderr
+    assert "unpickled!" not in result.stdout and not (tmp_path / "g.safetensors").exists()

@@ -82,7 +82,9 @@ class Clip:
 
 def target_examples(tasks: VideoShotTasks, target: Footage, k: int | None) -> Batch:
     """K frames of the target person, spread evenly over the frames with a pose, as a support batch."""
-    frames = frames_before_preparing(target) if k is not None else None
+    frames = frames_before_preparing(target)
+    if frames == 0:
+        raise UsageError(f"the target {target.spec} holds no frame; give a photo, a video or a folder of frames")
     if k is not None and frames is not None and k > frames:  # said before a long preparation, not after
         raise UsageError(f"--k {k}: the target {target.spec} has only {frames} frame(s); give --k {frames} or less")
     clip = open_clip(target, tasks.options, "target")
