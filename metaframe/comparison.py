@@ -18,7 +18,7 @@ from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.evaluation import RANDOM, Scores, score_init
 from metaframe.output import console_err, say
 from metaframe.plugins import Plugins, get_plugins
-from metaframe.resolve import resolve
+from metaframe.resolve import as_path, resolve
 from metaframe.rundir import RunDir
 from metaframe.runner import train
 from metaframe.session import announce, build_algorithm, build_session
@@ -55,14 +55,15 @@ def check_all(plugins: Plugins, configs: list[RunConfig], out: Path, resume: boo
     session.sampler.close()
 
 
-def check_request(algorithms: Sequence[str], model: str | None, task: str | None) -> None:
-    """Each algorithm named once, one model and one task for all."""
+def check_request(algorithms: Sequence[str], model: str | None, task: str | None) -> tuple[str, str]:
+    """Each algorithm named once, one model and one task for all; returns the model and the task."""
     if not algorithms:
         raise UsageError("Missing argument 'ALGORITHMS...'.")
     if len(set(algorithms)) != len(algorithms):
         raise UsageError("each algorithm may be named once")
     if model is None or task is None:
         raise UsageError("give --model and --task, the same for every algorithm (`metaframe plugins` lists them)")
+    return model, task
 
 
 def check_budgets(configs: list[RunConfig]) -> None:
@@ -121,23 +122,20 @@ def compare(
     :param random: add the row of a randomly initialized model.
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
-    check_request(algorithms, model, task)
-    assert model is not None and task is not None  # for the type checker: check_request refused None
+    model, task = check_request(algorithms, model, task)
     check_counts(meta_iterations=meta_iterations, meta_batch=meta_batch, k=k, t=t)
     plugins = plugins or get_plugins()
-    config_file, init_file = (Path(path) if path is not None else None for path in (config, init))
     explicit: dict[str, Any] = {"meta_iterations": meta_iterations, "meta_batch": meta_batch, "k": k, "t": t}
     explicit.update(seed=seed, device=device)
-    configs = []
-    for name in algorithms:
-        configs.append(resolve(plugins, name, model, task, None, config_file, overrides, explicit, table=settings))
+    layers = (None, as_path(config), overrides, explicit)
+    configs = [resolve(plugins, name, model, task, *layers, table=settings) for name in algorithms]
     check_budgets(configs)
     if resume and out is None:
         raise UsageError("--resume needs --out, the folder of the comparison to continue")
     folder = Path(out) if out is not None else default_out("compare", model, task)
     with distributed.together():  # under torchrun: a refusal stops every process
         check_all(plugins, configs, folder, resume)
-    runs = train_each(plugins, configs, folder, init_file, device, show_progress)
+    runs = train_each(plugins, configs, folder, as_path(init), device, show_progress)
     inits = [str(folder / name) for name in algorithms] + ([RANDOM] if random else [])
     with Progress(console=console_err, transient=True, disable=not show_progress) as bars:
         scores = Scores([score_init(configs[0], name, bars, plugins) for name in inits], configs[0])

@@ -25,7 +25,7 @@ from metaframe.output import console_err
 from metaframe.params import State
 from metaframe.plugins import Plugins, get_plugins
 from metaframe.references import check_reference, references
-from metaframe.resolve import resolve
+from metaframe.resolve import as_path, resolve
 from metaframe.rundir import RunDir, weights_file
 from metaframe.scoring import Personalize, mean_scores, personalize_and_score, score_reference
 from metaframe.session import Session, announce, build_session
@@ -222,8 +222,7 @@ def evaluate(
     if not names:
         raise UsageError("Missing option '--init'.")
     explicit = {"k": k, "t": t, "seed": seed, "device": device}
-    config_file = Path(config) if config is not None else None
-    resolved = evaluation_config(plugins, names, model, task, preset, config_file, overrides, explicit, settings)
+    resolved = evaluation_config(plugins, names, model, task, preset, as_path(config), overrides, explicit, settings)
     with Progress(console=console_err, transient=True, disable=not show_progress) as bars:
         rows = [score_init(resolved, name, bars, plugins) for name in names]
     announce(plugins, resolved)

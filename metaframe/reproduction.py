@@ -10,6 +10,7 @@ from metaframe import distributed
 from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.experiment import Request
 from metaframe.plugins import Plugins, get_plugins
+from metaframe.resolve import as_path
 from metaframe.stages import run_request
 
 
@@ -108,7 +109,7 @@ def reproduce(
     """
     plugins = plugins or get_plugins()
     request = request_of(plugins, experiment, scale, seeds, ks, ts)
-    folder = Path(out) if out is not None else default_out(request)
+    folder = as_path(out) or default_out(request)
     patterns = patterns_of(only)
     argv = list(argv) if argv is not None else command_of(request, folder, seeds, device)
     return run_request(plugins, request, folder, device, show_progress, argv, report_only, patterns)

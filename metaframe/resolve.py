@@ -17,6 +17,11 @@ from metaframe.errors import UsageError
 from metaframe.plugins import Plugins
 
 
+def as_path(value: str | Path | None) -> Path | None:
+    """A path a Python caller gave as text or as a ``Path`` (None stays None)."""
+    return Path(value) if value is not None else None
+
+
 def find_preset(plugins: Plugins, algorithm: str, model: str, task: str) -> str | None:
     """The preset made for this algorithm, model and task (one for any algorithm as a fallback)."""
     matches = [e for e in plugins.presets if e.factory.model == model and e.factory.task == task]

@@ -16,7 +16,7 @@ from typing import Any
 from metaframe.config import RunConfig, differences
 from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.plugins import Plugins, get_plugins
-from metaframe.resolve import resolve
+from metaframe.resolve import as_path, resolve
 from metaframe.rundir import RunDir
 from metaframe.runner import Run, resume_run, start_run, train
 from metaframe.session import announce
@@ -165,9 +165,8 @@ def run(
     """
     check_counts(meta_iterations=meta_iterations, meta_batch=meta_batch, k=k, t=t)
     explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
-    paths = [Path(path) if path is not None else None for path in (config, init, out)]
-    given = (algorithm, model, task, preset, paths[0], settings, overrides, explicit, meta_iterations, device)
-    request = RunRequest(*given, paths[1], paths[2], resume)
+    given = (algorithm, model, task, preset, as_path(config), settings, overrides, explicit, meta_iterations, device)
+    request = RunRequest(*given, as_path(init), as_path(out), resume)
     plugins = plugins or get_plugins()
     prepared = prepare(plugins, request)
     announce(plugins, prepared.session.config, prepared.session.model)

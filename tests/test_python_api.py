@@ -128,3 +128,18 @@ def test_the_howto_session_runs_as_written(plugins, tmp_path, monkeypatch, capsy
 def test_the_version_is_declared_once_in_each_place_and_agrees():
     declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["version"]
     assert metaframe.__version__ == declared == importlib.metadata.version("metaframe")
+
+
+def test_reproduce_gives_what_the_command_gives(plugins, tmp_path):
+    only = "score-copy-nearest-k2-*"  # one evaluation that trains nothing
+    report = metaframe.reproduce("metapix", scale="tiny", only=only, out=tmp_path / "api")
+    cli = run_cli(
+        ["reproduce", "metapix", "--scale", "tiny", "--only", only, "--quiet", "--out", str(tmp_path / "cli")]
+    )
+    assert cli.exit_code == 0, cli.stderr
+    assert report == tmp_path / "api" / "report.md" and report.is_file()
+    stage = "score-copy-nearest-k2-t2-s1"
+    scores = [json.loads((tmp_path / side / stage / "scores.json").read_text()) for side in ("api", "cli")]
+    assert scores[0] == scores[1]
+    recorded = json.loads((tmp_path / "api" / "experiment.json").read_text())["command"]
+    assert recorded[:4] == ["metaframe", "reproduce", "metapix", "--scale"]  # the command this call stands for

@@ -122,9 +122,8 @@ def reproduce_command(
     if plan:
         show_plan(plugins, request, out, patterns)
         return
-    assert experiment is not None  # request_of refused None
     written = reproduce(
-        experiment,
+        request.experiment,
         scale=request.scale,
         seeds=seeds,
         ks=request.ks,
