@@ -69,7 +69,7 @@ def retarget_command(
     beside the MP4, with a contact sheet (source | pose | result) to check by eye."""
     for flag, given in (("--target", target), ("--source", source)):
         if not given.strip():
-            raise UsageError(f"{flag} is empty: give a photo, a video or a folder of frames")
+            raise UsageError(f"{flag} is empty: give a photo, a clip or a folder of frames")
     goal = Footage(target, target_keypoints, target_person)
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)
