@@ -30,11 +30,11 @@ from typing import Any
 import torch
 
 from metaframe.checkpoint import load_into
-from metaframe.cli.options import resolve
-from metaframe.evaluate import mean_scores, personalize_and_score, score_reference
 from metaframe.plugins import load_plugins
 from metaframe.references import references
+from metaframe.resolve import resolve
 from metaframe.runner import start_run, train
+from metaframe.scoring import mean_scores, personalize_and_score, score_reference
 from metaframe.session import build_session
 
 PRETRAINED = {"model.init": "pretrained"}

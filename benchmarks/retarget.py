@@ -31,8 +31,8 @@ import torch
 from metaframe.loop import adapt
 from metaframe.plugins import load_plugins
 from metaframe.protocols import Footage
-from metaframe.reproduce import processor_name
 from metaframe.retarget import RetargetPlan, retarget
+from metaframe.stages import processor_name
 from metaframe_pose2im.plugin import CPU_LOSSES
 
 K, T = 5, 20

@@ -13,10 +13,10 @@ import json
 import time
 from pathlib import Path
 
-from metaframe.cli.options import resolve
-from metaframe.evaluate import mean_scores, personalize_and_score
 from metaframe.plugins import load_plugins
+from metaframe.resolve import resolve
 from metaframe.runner import start_run, train
+from metaframe.scoring import mean_scores, personalize_and_score
 
 ALGORITHMS = ("reptile", "fomaml", "maml", "pretrain")
 

@@ -27,7 +27,7 @@ from metaframe.params import State, restore, snapshot
 from metaframe.protocols import TaskModel
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, flush it to disk, then rename it to
     ``path``: at any instant ``path`` is the old file or the new one, never a part of either."""
     path = Path(path)

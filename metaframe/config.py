@@ -15,6 +15,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -155,21 +156,33 @@ def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = (
 def parse_options(cls: type[T], options: dict[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from ``options``, converting strings and rejecting unknown keys.
 
+    An option a plugin has removed is refused with what replaced it: ``cls`` lists them in a class
+    attribute ``removed_options = {"name": "what to do instead"}``.
+
     :param where: how the user spells this table (``"model"`` → ``--set model.KEY=...``), for errors.
     """
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    removed: dict[str, str] = dict(getattr(cls, "removed_options", {}))
     hints = typing.get_type_hints(cls)
     values = {}
     for key, value in options.items():
+        if key in removed:
+            raise UsageError(f"option {where}.{key} was removed; {removed[key]}")
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(sorted(known))}"
-            raise UsageError(f"unknown option {where}.{key}; {hint}")
+            raise UsageError(f"unknown option {where}.{key}; {unknown_hint(key, known, removed, where)}")
         values[key] = coerce(value, hints[key], f"{where}.{key}")
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
         raise UsageError(f"bad {where} options: {error}") from None
+
+
+def unknown_hint(key: str, known: Iterable[str], removed: dict[str, str], where: str) -> str:
+    """What to say of an unknown option: the nearest known one, a removed one it resembles, or the list."""
+    close = difflib.get_close_matches(key, [*known, *removed], n=1)
+    if close and close[0] in removed:
+        return f"{where}.{close[0]} was removed; {removed[close[0]]}"
+    return f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(sorted(known))}"
 
 
 def coerce(value: Any, hint: Any, name: str) -> Any:
@@ -183,12 +196,12 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
     if origin in (list, tuple) and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if origin in (list, tuple):
-        args = typing.get_args(hint)
-        (item,) = args[:1] or (Any,)
+        members = typing.get_args(hint)
+        (item,) = members[:1] or (Any,)
         values = value if isinstance(value, (list, tuple)) else [value]
-        if origin is tuple and args and args[-1] is not Ellipsis and len(values) != len(args):
-            example = ",".join(["1"] * len(args))
-            raise UsageError(f"{name} takes {len(args)} values separated by commas (e.g. {example}), got {value!r}")
+        if origin is tuple and members and members[-1] is not Ellipsis and len(values) != len(members):
+            example = ",".join(["1"] * len(members))
+            raise UsageError(f"{name} takes {len(members)} values separated by commas (e.g. {example}), got {value!r}")
         converted = [coerce(v, item, name) for v in values]
         return tuple(converted) if origin is tuple else converted
     if hint is bool:

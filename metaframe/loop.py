@@ -7,6 +7,7 @@ every process runs the same loop on its share of each meta-batch (:mod:`metafram
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR
@@ -14,7 +15,9 @@ from torch.optim.lr_scheduler import LambdaLR
 from metaframe import distributed
 from metaframe.config import RunSettings, schedule_name
 from metaframe.faults import crash_point
-from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
+
+if TYPE_CHECKING:  # names for the annotations only: protocols.py imports this module (the default personalize)
+    from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
 
 
 def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay") -> float:

@@ -15,9 +15,11 @@ import torch
 from torch import Tensor, nn
 
 State = dict[str, Tensor]
+Networks = Mapping[str, nn.Module] | nn.ModuleDict
+"""Named networks: a model's ``networks`` (an ``nn.ModuleDict``, which typing does not call a Mapping) or a dict."""
 
 
-def snapshot(networks: Mapping[str, nn.Module], names: Iterable[str] | None = None) -> State:
+def snapshot(networks: Networks, names: Iterable[str] | None = None) -> State:
     """Detached copies of the parameters and buffers of ``networks`` (or only those in ``names``)."""
     selected = list(networks) if names is None else list(names)
     return {
@@ -28,7 +30,7 @@ def snapshot(networks: Mapping[str, nn.Module], names: Iterable[str] | None = No
 
 
 @torch.no_grad()
-def restore(networks: Mapping[str, nn.Module], state: State) -> None:
+def restore(networks: Networks, state: State) -> None:
     """Copy ``state`` into the networks in place (keys are ``network.param``)."""
     for name, network in networks.items():
         prefix = f"{name}."
@@ -66,7 +68,7 @@ def interpolate(start: State, target: State, epsilon: float) -> State:
     }
 
 
-def named_parameters(networks: Mapping[str, nn.Module], names: Iterable[str]) -> dict[str, nn.Parameter]:
+def named_parameters(networks: Networks, names: Iterable[str]) -> dict[str, nn.Parameter]:
     """Qualified name → parameter, for the networks in ``names``."""
     return {f"{name}.{key}": param for name in names for key, param in networks[name].named_parameters()}
 
@@ -271,13 +273,18 @@ class FunctionalOptimizer:
         """The same optimizer with the schedule's factor for the next step."""
         return replace(self, lr_factor=lr_factor)
 
-    def step(self, params: Mapping[str, Tensor], loss: Tensor) -> tuple[dict[str, Tensor], FunctionalOptimizer]:
+    def step(
+        self, params: Mapping[str, Tensor], loss: Tensor, retain_graph: bool = False
+    ) -> tuple[dict[str, Tensor], FunctionalOptimizer]:
         """New ``params`` after one step on ``loss``, and the optimizer with its state advanced.
 
         Like ``torch.optim``, a parameter that ``loss`` does not depend on is left as it is.
+        ``retain_graph``: keep ``loss``'s graph for another network's step on the same loss.
         """
         keys = list(params)
-        grads = torch.autograd.grad(loss, [params[k] for k in keys], create_graph=self.differentiate, allow_unused=True)
+        inputs = [params[k] for k in keys]
+        keep = retain_graph or self.differentiate
+        grads = torch.autograd.grad(loss, inputs, create_graph=self.differentiate, retain_graph=keep, allow_unused=True)
         used = {k: g for k, g in zip(keys, grads) if g is not None}
         state = dict(self.state)  # the caller's state stays as it was
         with torch.set_grad_enabled(self.differentiate):

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from metaframe import distributed
 from metaframe.errors import UsageError
+from metaframe.loop import adapt
 from metaframe.params import FunctionalOptimizer, OptimizerSpec, of_network
 
 Batch = dict[str, Tensor]
@@ -276,15 +277,18 @@ class TaskModel(ABC):
         taken from ``params`` (qualified names, every network of :meth:`inner_optimizer_specs`) and each
         update made by ``optimizers[name].step(params_of_name, loss)``. Returns the new parameters and
         optimizers; nothing is changed in place. Whether a network's steps are differentiated is the
-        optimizer's business, not the model's. Default: for a model with one network, one step on
-        :meth:`functional_loss`; a model with several networks must say how they take turns."""
-        if len(optimizers) != 1:
-            raise NotImplementedError(
-                f"{type(self).__name__} adapts {len(optimizers)} networks; it must define functional_inner_step"
-            )
-        name, optimizer = next(iter(optimizers.items()))
-        moved, optimizer = optimizer.step(of_network(params, name), self.functional_loss(params, batch))
-        return {**params, **moved}, {name: optimizer}
+        optimizer's business, not the model's. Default: every adapted network steps once on the one
+        :meth:`functional_loss`, all from the same weights (one network, or networks that share one loss,
+        such as a body and a head); networks that take turns on losses of their own (a GAN's D step then
+        G step) must be written here, and a model that needs it and lacks it is refused when built."""
+        loss = self.functional_loss(params, batch)
+        new, stepped = dict(params), {}
+        last = len(optimizers) - 1
+        for index, (name, optimizer) in enumerate(optimizers.items()):
+            # one loss, one graph: every network's gradient is taken from it before the graph is freed
+            moved, stepped[name] = optimizer.step(of_network(params, name), loss, retain_graph=index < last)
+            new.update(moved)
+        return new, stepped
 
     def render_samples(self, batch: Batch) -> Tensor:
         """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
@@ -377,8 +381,6 @@ class OuterAlgorithm(ABC):
         """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
         samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
         algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
-        from metaframe.loop import adapt  # the loop imports this module
-
         return adapt(model, support, steps, schedule)
 
     def meta_tensors(self) -> dict[str, Tensor]:

@@ -283,6 +283,11 @@ class SilentRunDir(RunDir):
         return self.samples / f"{name}.png"
 
 
+def weights_file(init: Path) -> Path:
+    """A run folder's ``model.safetensors``, or ``init`` itself when it is a file."""
+    return RunDir(init).weights if init.is_dir() else init
+
+
 def run_folder(path: Path) -> RunDir:
     """The run folder at ``path`` as this process handles it: written by process 0 alone."""
     return RunDir(path) if distributed.is_writer() else SilentRunDir(path)

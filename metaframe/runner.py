@@ -26,20 +26,15 @@ from metaframe import __version__, distributed
 from metaframe.checkpoint import check_compatible, first_non_finite, load_into, split_algorithm_tensors
 from metaframe.config import RunConfig
 from metaframe.errors import Diverged, Interrupted, UsageError
-from metaframe.evaluate import personalized_picture
 from metaframe.loop import meta_train
 from metaframe.output import console_err, say
 from metaframe.params import restore
 from metaframe.plugins import Plugins
 from metaframe.progress import LogLines
 from metaframe.protocols import SAMPLES, OuterAlgorithm, TaskModel
-from metaframe.rundir import RunDir, run_folder
+from metaframe.rundir import RunDir, run_folder, weights_file
+from metaframe.scoring import personalized_picture
 from metaframe.session import Session, build_algorithm, build_session, provenance
-
-
-def weights_file(init: Path) -> Path:
-    """A run folder's ``model.safetensors``, or ``init`` itself when it is a file."""
-    return RunDir(init).weights if init.is_dir() else init
 
 
 @dataclass

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
-from metaframe.config import Preset, RunConfig
+from metaframe.capabilities import check_declared
+from metaframe.config import RunConfig
 from metaframe.errors import UsageError
+from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.protocols import OuterAlgorithm, TaskModel, TaskSampler
 
@@ -37,23 +40,6 @@ def resolve_device(choice: str) -> torch.device:
         return distributed.place(torch.device(choice))
     except RuntimeError:
         raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
-
-
-def find_preset(plugins: Plugins, algorithm: str, model: str, task: str) -> str | None:
-    """The preset made for this algorithm, model and task (one for any algorithm as a fallback)."""
-    matches = [e for e in plugins.presets if e.factory.model == model and e.factory.task == task]
-    exact = [e.name for e in matches if e.factory.algorithm == algorithm]
-    generic = [e.name for e in matches if e.factory.algorithm is None]
-    return (exact or generic or [None])[0]
-
-
-def check_preset(name: str, preset: Preset, algorithm: str, model: str, task: str) -> None:
-    """A named preset must be made for the algorithm, model and task of the run."""
-    wanted = {"algorithm": preset.algorithm, "model": preset.model, "task": preset.task}
-    given = {"algorithm": algorithm, "model": model, "task": task}
-    for key, value in wanted.items():
-        if value is not None and value != given[key]:
-            raise UsageError(f"preset {name!r} is for {key} {value!r}, not {given[key]!r}")
 
 
 def check_requirements(algorithm: str, requires: frozenset[str], model: str, capabilities: frozenset[str]) -> None:
@@ -96,6 +82,7 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
     check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)
+    check_declared(config.model, model)
     check_memory(model, config.settings.k, config.model)
     if load:  # without: only the model, for checks that need no data (compare's preflight)
         with distributed.local_leader_first():  # one process per machine fills a shared cache
@@ -131,3 +118,12 @@ def provenance(
         "model_notes": dict(getattr(model, "notes", {})),
         "algorithm_notes": algorithm.describe() if algorithm is not None else {},
     }
+
+
+def announce(plugins: Plugins, config: RunConfig, model: TaskModel | None = None) -> None:
+    """Once a run or an evaluation has started: say which preset it uses and the model's notes (e.g.
+    which weights it loaded), so that a refused command stays one line."""
+    if config.preset is not None:
+        say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")
+    for key, note in getattr(model, "notes", {}).items():
+        say(f"{config.model}: {key.replace('_', ' ')}: {escape(note)}")

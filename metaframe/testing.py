@@ -9,6 +9,7 @@ metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import tempfile
@@ -21,6 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from metaframe.batch_contract import batch_errors
+from metaframe.capabilities import capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunSettings
 from metaframe.errors import UsageError
@@ -79,6 +81,8 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
     losses; scores, losses and capabilities work."""
     missing = sorted(set(model.needs_keys or ()) - set(task.support))
     assert not missing, f"the model needs batch keys {missing} that the task's support lacks"
+    unable = capability_errors(model)
+    assert not unable, f"the model {unable[0]}"
     before = snapshot(model.networks)
     history = adapt(model, task.support, steps)
     assert len(history) == steps and all(math.isfinite(v) for log in history for v in log.values())
@@ -127,8 +131,13 @@ def check_functional_inner_loop(
     assert moved, "adapt moved no weight"
     assert moved <= set(weights), f"the functional inner step leaves out {sorted(moved - set(weights))[:3]}"
     for key, value in weights.items():
-        torch.testing.assert_close(value, params[key], atol=atol, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+        torch.testing.assert_close(value, params[key], atol=atol, rtol=0, msg=functools.partial(named_failure, key))
     restore(model.networks, start)
+
+
+def named_failure(key: str, message: str) -> str:
+    """An assertion message that names the weight it is about."""
+    return f"{key}: {message}"
 
 
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:

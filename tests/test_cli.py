@@ -6,6 +6,7 @@ from typing import Any
 
 from typer.models import OptionInfo
 
+import metaframe
 from metaframe.cli import core_app
 from metaframe.testing import run_cli
 
@@ -19,7 +20,7 @@ def test_run_writes_a_complete_run_folder(plugins, tmp_path):
     record = json.loads((out / "run.json").read_text())
     assert record["status"] == "finished" and record["iteration"] == 3
     assert record["config"]["settings"]["seed"] == 7 and record["config"]["preset"] == "sine"
-    assert record["provenance"]["plugins"]["algorithm"] == {"name": "algorithms", "version": "0.1.0"}
+    assert record["provenance"]["plugins"]["algorithm"] == {"name": "algorithms", "version": metaframe.__version__}
     assert [json.loads(line)["iteration"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [0, 1, 2]
     assert (out / "model.safetensors").is_file() and (out / "resume.pt").is_file()
     assert "metaframe eval --init" in result.stdout

@@ -30,10 +30,10 @@ def test_an_interrupted_comparison_resumes_and_keeps_finished_runs(plugins, tmp_
             raise KeyboardInterrupt
         return original(run, show_progress)
 
-    monkeypatch.setattr("metaframe.cli.compare_cmd.train", stop_at_the_second)
+    monkeypatch.setattr("metaframe.comparison.train", stop_at_the_second)
     assert run_cli(args).exit_code == 130
     assert json.loads((out / "reptile" / "run.json").read_text())["status"] == "finished"
-    monkeypatch.setattr("metaframe.cli.compare_cmd.train", original)
+    monkeypatch.setattr("metaframe.comparison.train", original)
     again = run_cli([*args, "--resume"])
     assert again.exit_code == 0, again.stderr
     assert "reptile: finished already" in again.stderr

@@ -13,7 +13,7 @@ import typer
 from metaframe import distributed
 from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, reproduce_cmd, retarget_cmd, run_cmd
 from metaframe.cli.help import name_values
-from metaframe.errors import Interrupted, UsageError
+from metaframe.errors import OUT_OF_MEMORY, Interrupted, UsageError, os_error_text, out_of_memory
 from metaframe.output import console, error_line
 
 HELP = "Meta-learning for PyTorch: meta-train, personalize and evaluate models from a few examples."
@@ -32,7 +32,7 @@ def core_app() -> typer.Typer:
     app.command("plugins")(plugins_cmd.plugins)
     app.command("run")(run_cmd.run)
     app.command("eval")(eval_cmd.evaluate_command)
-    app.command("compare")(compare_cmd.compare)
+    app.command("compare")(compare_cmd.compare_command)
     app.command("retarget")(retarget_cmd.retarget_command)
     app.command("reproduce")(reproduce_cmd.reproduce_command)
     return app
@@ -94,10 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         if not out_of_memory(error):
             raise_as_bug()
-        error_line(
-            "out of memory: the run asked for more than this machine has; use a smaller --k, --meta-batch, "
-            "model size or batch"
-        )
+        error_line(OUT_OF_MEMORY)
         sys.exit(2)
     except Exception:  # noqa: BLE001 - the boundary: a genuine bug keeps its traceback
         raise_as_bug()
@@ -124,18 +121,6 @@ def warnings_unless_refused() -> Iterator[None]:
     finally:
         for warning in held:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-
-
-def os_error_text(error: OSError) -> str:
-    """One line for an OSError: the path, what the system said, what to do."""
-    path = error.filename2 or error.filename
-    where = f"{path}: " if path else ""
-    return f"{where}{error.strerror or error}; check the path and its permissions, or the free disk space"
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` is an allocation that failed (torch raises RuntimeError on the CPU)."""
-    return isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "out of memory" in str(error)
 
 
 def raise_as_bug() -> None:

@@ -1,6 +1,5 @@
 """The options ``run``, ``compare`` and ``eval`` share, declared once (so that their ``--help`` cannot
-drift apart), and how they resolve into a run configuration: preset, config file, ``--set``, then
-explicit options.
+drift apart); :func:`metaframe.resolve.resolve` turns them into a run configuration.
 
 Each ``*Option`` is a typed ``Annotated`` alias: a command writes ``k: KOption = None`` (leaving out the
 default would make typer require the option).
@@ -12,14 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from metaframe.config import RunConfig, RunSettings, assignments_to_layer, build_run_config, read_toml
+from metaframe.config import RunSettings
 from metaframe.errors import UsageError
-from metaframe.output import say
-from metaframe.plugins import Plugins
-from metaframe.protocols import TaskModel
-from metaframe.session import check_preset, find_preset
 
 LISTED = "`metaframe plugins` lists them"
 
@@ -128,50 +122,3 @@ def check_json_out(path: Path | None) -> None:
     """Refuse, before any work, a ``--json`` path that is a folder."""
     if path is not None and path.is_dir():
         raise UsageError(f"--json {path} is a folder; give a file name, e.g. {path / 'results.json'}")
-
-
-def file_layer(path: Path | None) -> dict[str, Any]:
-    """The settings of a TOML config file (``[run]`` is lifted to top level)."""
-    if path is None:
-        return {}
-    data = read_toml(path)
-    return {**data.pop("run", {}), **data}
-
-
-def resolve(
-    plugins: Plugins,
-    algorithm: str,
-    model: str,
-    task: str,
-    preset: str | None,
-    config_file: Path | None,
-    assignments: list[str] | None,
-    explicit: dict[str, Any],
-    inherited: dict[str, Any] | None = None,
-) -> RunConfig:
-    """The run configuration: preset < ``inherited`` (a run's own settings) < config file < ``--set`` <
-    explicit options; every name is checked against the registries. Prints nothing: a refused
-    command stays one line (:func:`announce` says which preset applied, once the run starts)."""
-    for registry, name in ((plugins.algorithms, algorithm), (plugins.models, model), (plugins.tasks, task)):
-        registry.get(name)
-    if preset is None:
-        preset = find_preset(plugins, algorithm, model, task)
-    chosen = plugins.presets.get(preset).factory if preset else None
-    if chosen is not None:
-        check_preset(preset, chosen, algorithm, model, task)
-    layers = [
-        inherited or {},
-        file_layer(config_file),
-        assignments_to_layer(assignments or []),
-        {k: v for k, v in explicit.items() if v is not None},
-    ]
-    return build_run_config(algorithm, model, task, layers, preset, chosen)
-
-
-def announce(plugins: Plugins, config: RunConfig, model: TaskModel | None = None) -> None:
-    """Once a run or an evaluation has started: say which preset it uses and the model's notes (e.g.
-    which weights it loaded), so that a refused command stays one line."""
-    if config.preset is not None:
-        say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")
-    for key, note in getattr(model, "notes", {}).items():
-        say(f"{config.model}: {key.replace('_', ' ')}: {escape(note)}")

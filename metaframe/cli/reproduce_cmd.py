@@ -1,4 +1,5 @@
-"""``metaframe reproduce``: run a registered experiment (a paper's evaluation) end to end, with a report."""
+"""``metaframe reproduce``: run a registered experiment (a paper's evaluation) end to end, with a report
+(:func:`metaframe.reproduce`)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from metaframe import distributed
 from metaframe.cli.options import DeviceOption, QuietOption
-from metaframe.errors import UsageError
 from metaframe.experiment import Request, finished, select
 from metaframe.output import console
 from metaframe.plugins import Plugins, get_plugins
-from metaframe.reproduce import planned, reproduce
-
-
-def whole_numbers(text: str | None, flag: str) -> tuple[int, ...] | None:
-    """``1,5,10`` as positive integers; anything else is refused in one line."""
-    if text is None:
-        return None
-    values = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise UsageError(f"{flag}: {part!r} is not a positive whole number; give a list such as 1,5,10,20")
-        values.append(int(part))
-    if len(set(values)) != len(values):
-        raise UsageError(f"{flag}: {text} names a value twice; give each once")
-    return tuple(values)
+from metaframe.reproduction import default_out, patterns_of, reproduce, request_of
+from metaframe.stages import planned
 
 
 def show_list(plugins: Plugins) -> None:
@@ -131,29 +116,24 @@ def reproduce_command(
     if list_:
         show_list(plugins)
         return
-    if experiment is None:
-        raise UsageError("name the experiment to run (`metaframe reproduce --list` shows them)")
-    if distributed.world_size() > 1:
-        raise UsageError("reproduce runs its stages in one process; run it without torchrun")
-    entry = plugins.experiments.get(experiment)
-    made = entry.factory()
-    scale = scale or made.scales[0]
-    if scale not in made.scales:
-        raise UsageError(f"unknown scale {scale!r} for experiment {experiment}; choose {', '.join(made.scales)}")
-    default_ks, default_ts = made.sweeps(scale)
-    request = Request(
-        experiment,
-        scale,
-        tuple(range(1, seeds + 1)),
-        whole_numbers(ks, "--ks") or default_ks,
-        whole_numbers(ts, "--ts") or default_ts,
-    )
-    out = out or Path("runs") / f"reproduce-{experiment}-{scale}"
-    patterns = [part.strip() for part in only.split(",") if part.strip()] if only is not None else []
-    if only is not None and not patterns:
-        raise UsageError("--only: give stage names or patterns, e.g. --only 'score-*-t40-*'")
+    request = request_of(plugins, experiment, scale, seeds, ks, ts)
+    out = out or default_out(request)
+    patterns = patterns_of(only)
     if plan:
         show_plan(plugins, request, out, patterns)
         return
-    written = reproduce(plugins, request, out, device, not quiet, sys.argv[1:], report_only=report, only=patterns)
+    written = reproduce(
+        request.experiment,
+        scale=request.scale,
+        seeds=seeds,
+        ks=request.ks,
+        ts=request.ts,
+        out=out,
+        only=patterns or None,
+        report_only=report,
+        device=device,
+        show_progress=not quiet,
+        plugins=plugins,
+        argv=sys.argv[1:],
+    )
     console.print(f"\n[bold green]{'report' if report else 'done'}[/]: {written}")

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from metaframe.checkpoint import load_into
-from metaframe.cli.eval_cmd import personalization_rule
 from metaframe.cli.options import DeviceOption, QuietOption, number_option
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
+from metaframe.evaluation import personalization_rule
 from metaframe.output import emit, say
 from metaframe.plugins import get_plugins
 from metaframe.protocols import Footage, batch_size
@@ -69,7 +69,7 @@ def retarget_command(
     beside the MP4, with a contact sheet (source | pose | result) to check by eye."""
     for flag, given in (("--target", target), ("--source", source)):
         if not given.strip():
-            raise UsageError(f"{flag} is empty: give a photo, a video or a folder of frames")
+            raise UsageError(f"{flag} is empty: give a photo, a clip or a folder of frames")
     goal = Footage(target, target_keypoints, target_person)
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)

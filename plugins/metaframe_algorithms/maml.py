@@ -12,7 +12,7 @@ says so in ``run.json``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -46,6 +46,13 @@ class MAMLOptions:
     outer_optimizer: str = "adam"
     checkpoint_inner: bool = False
 
+    # removed in 0.1: MAML meta-trained for another inner loop than the one eval measures
+    removed_options: ClassVar[dict[str, str]] = {
+        "inner_optimizer": "the inner steps use the model's own inner optimizers (its inner_optimizer_specs); "
+        "set their kind and learning rate with the model's options",
+        "inner_lr": "the inner learning rate is the model's own; set it with the model's options",
+    }
+
     def __post_init__(self) -> None:
         if self.outer_lr <= 0:
             raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
@@ -61,12 +68,14 @@ def constant_networks(model: TaskModel) -> tuple[str, ...]:
             f"maml: the model's functional_networks {model.functional_networks} must be among the networks "
             f"its inner step adapts {adapted}; fix the model's declaration"
         )
-    if len(adapted) > 1 and type(model).functional_inner_step is TaskModel.functional_inner_step:
+    constant = tuple(name for name in adapted if name not in model.functional_networks)
+    # networks that share the one functional loss step by the default; those outside it take turns
+    if constant and type(model).functional_inner_step is TaskModel.functional_inner_step:
         raise UsageError(
             f"maml: {type(model).__name__} adapts {len(adapted)} networks ({', '.join(adapted)}) but has no "
             "functional_inner_step saying how they take turns; the model must define it"
         )
-    return tuple(name for name in adapted if name not in model.functional_networks)
+    return constant
 
 
 class MAML(OuterAlgorithm):

@@ -6,12 +6,13 @@ import importlib.util
 from typing import Any
 
 from metaframe.api import Register, hookimpl
+from metaframe_video.retarget import shots
 from metaframe_video.task import video_shot
 
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    register("video-shot", video_shot.build, options=video_shot.VideoShotOptions, test_options=video_shot.TEST_OPTIONS)
+    register("video-shot", shots.build, options=video_shot.VideoShotOptions, test_options=video_shot.TEST_OPTIONS)
 
 
 @hookimpl

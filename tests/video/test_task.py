@@ -11,6 +11,7 @@ from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
 from metaframe_video import preview
+from metaframe_video.retarget import shots
 from metaframe_video.synthetic.world import SyntheticConfig
 from metaframe_video.task import pose
 from metaframe_video.task import video_shot as video_task
@@ -33,7 +34,8 @@ def test_the_sampler_keeps_the_task_contract(tiny_sampler):
 
 def test_it_is_registered_under_video_shot():
     entry = load_plugins().tasks.get("video-shot")
-    assert entry.factory is video_task.build and entry.test_options == TINY
+    assert entry.factory is shots.build and entry.test_options == TINY  # the task that also reads footage
+    assert issubclass(shots.FootageShotTasks, video_task.VideoShotTasks)
 
 
 def test_info_describes_the_batches(tiny_sampler):

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -33,9 +33,7 @@ from metaframe_video.dataset import frame_paths, read_index, read_keypoints
 from metaframe_video.keypoints import COCO17
 from metaframe_video.synthetic.world import cache_root, dataset_folder
 from metaframe_video.task.splits import ShotRecord
-
-if TYPE_CHECKING:
-    from metaframe_video.task.video_shot import VideoShotTasks
+from metaframe_video.task.video_shot import VideoShotTasks
 
 SYNTHETIC = "synthetic:"
 PREPARED_FORMAT = 1  # bump when what is prepared for retargeting changes: the cache is then made again

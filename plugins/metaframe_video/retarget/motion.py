@@ -8,7 +8,7 @@ only when the renderer asks for a stretch of frames, so a long source never sits
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,9 +20,7 @@ from metaframe_video.retarget.footage import Clip, open_clip
 from metaframe_video.retarget.normalize import carry, stance
 from metaframe_video.retarget.smooth import RADIUS, SIGMA, smooth
 from metaframe_video.task import pose
-
-if TYPE_CHECKING:
-    from metaframe_video.task.video_shot import VideoShotTasks
+from metaframe_video.task.video_shot import VideoShotTasks
 
 DEFAULT_FPS = 30.0  # a folder of frames records no rate
 FILLED_WITH = "the last pose before it (the first pose found, for frames before it)"

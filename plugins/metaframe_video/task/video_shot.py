@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.api import FOOTAGE, Batch, Footage, Motion, Task, TaskSampler, UsageError, parse_options, say
+from metaframe.api import Batch, Task, TaskSampler, UsageError, parse_options, say
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
 from metaframe_video.task import pose
@@ -96,7 +96,6 @@ class VideoShotTasks(TaskSampler):
 
     # pose heatmaps (C = info["in_channels"]), S×S frames in [-1, 1], COCO-17 keypoints (x, y in pixels, score)
     batch_keys = {"pose": ("B", "C", "S", "S"), "image": ("B", 3, "S", "S"), "keypoints": ("B", 17, 3)}
-    capabilities = frozenset({FOOTAGE})  # metaframe retarget: see metaframe_video.retarget
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
@@ -183,18 +182,6 @@ class VideoShotTasks(TaskSampler):
             "image": torch.from_numpy(image),
             "keypoints": torch.from_numpy(np.ascontiguousarray(keypoints, dtype=np.float32)),
         }
-
-    def target_examples(self, target: Footage, k: int | None) -> Batch:
-        """K frames of the person in ``target`` (a video, photos, a dataset, synthetic:DANCER) to personalize on."""
-        from metaframe_video.retarget.footage import target_examples  # noqa: PLC0415 - OpenCV only when used
-
-        return target_examples(self, target, k)
-
-    def source_motion(self, source: Footage, target: Footage, smooth: bool = True, normalize: bool = True) -> Motion:
-        """The motion of the person in ``source``, one pose per frame, carried into ``target``'s frame."""
-        from metaframe_video.retarget.motion import source_motion  # noqa: PLC0415
-
-        return source_motion(self, source, target, smooth, normalize)
 
     def usable(self, records: list[ShotRecord], query: int, purpose: str) -> list[ShotRecord]:
         """The shots long enough for K support and ``query`` query frames; others are an error (or skipped)."""

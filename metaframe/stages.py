@@ -4,6 +4,7 @@ says what an experiment and its stages are)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ from metaframe import __version__
 from metaframe.checkpoint import atomic_write, write_json, write_weights
 from metaframe.config import RunConfig, differences
 from metaframe.errors import UsageError
+from metaframe.evaluation import evaluation_config, prepared, score_init
 from metaframe.experiment import (
     EXPERIMENT_FILE,
     REPORT_FILE,
@@ -45,7 +47,11 @@ from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.progress import clock
 from metaframe.protocols import RENDER, Task
+from metaframe.resolve import resolve
 from metaframe.rundir import RunDir
+from metaframe.runner import progress_bars, train
+from metaframe.session import build_algorithm, build_session
+from metaframe.training import resume_or_start
 
 
 @dataclass
@@ -55,7 +61,7 @@ class Runner:
     plugins: Plugins
     out: Path
     device: str | None
-    bars: Any  # rich Progress (metaframe.runner.progress_bars)
+    bars: Any  # rich Progress (progress_bars)
     show: bool = True  # progress at all: bars on a terminal, plain lines in a log (--quiet: none)
     log: Callable[[str], None] = say
     hint: str = "stopped; run the same command again to continue: finished stages are kept"
@@ -80,26 +86,20 @@ class Runner:
         return {"weights": str(stage.path)}
 
     def train_config(self, stage: Train) -> RunConfig:
-        from metaframe.cli.options import resolve  # noqa: PLC0415 - the CLI's own resolution, without a cycle
-
         return resolve(
             self.plugins, stage.algorithm, stage.model, stage.task, None, None, list(stage.assignments), self.explicit()
         )
 
     def train(self, stage: Train, folder: Path) -> dict[str, Any]:
-        from metaframe.runner import resume_run, start_run, train  # noqa: PLC0415
-
         config = self.train_config(stage)
         rundir = RunDir(folder)
         if rundir.config.is_file():
             changed = differences(rundir.run_config(), config, ignore=("device",))
             if changed:
                 raise UsageError(f"{folder} holds a run with {changed[0]}; it is not this stage's: remove it")
-            if rundir.read_config().get("status") != "finished":
-                train(resume_run(self.plugins, folder, self.device), self.show, self.bars, self.hint)
-        else:
-            init = init_text(self.out, stage.init)
-            run = start_run(config, self.plugins, folder, Path(init) if init else None)
+        init = init_text(self.out, stage.init)
+        run = resume_or_start(self.plugins, config, folder, Path(init) if init else None, self.device)
+        if run is not None:
             train(run, self.show, self.bars, self.hint)
         record = rundir.read_config()
         return {
@@ -110,21 +110,17 @@ class Runner:
         }
 
     def eval_config(self, model: str, task: str, assignments: Sequence[str], inits: list[str]) -> RunConfig:
-        from metaframe.cli.eval_cmd import evaluation_config  # noqa: PLC0415
-
         return evaluation_config(self.plugins, inits, model, task, None, None, list(assignments), self.explicit())
 
     def score(self, stage: Score, folder: Path) -> dict[str, Any]:
-        from metaframe.cli.eval_cmd import score_init  # noqa: PLC0415
-
         init = str(init_text(self.out, stage.init))
-        row = score_init(self.eval_config(stage.model, stage.task, stage.assignments, [init]), init, self.bars)
+        row = score_init(
+            self.eval_config(stage.model, stage.task, stage.assignments, [init]), init, self.bars
+        ).to_json()
         write_json(folder / "scores.json", {"rows": [row]})
         return {key: value for key, value in row.items() if key != "tasks"}
 
     def render(self, stage: Render, folder: Path) -> dict[str, Any]:
-        from metaframe.cli.eval_cmd import prepared  # noqa: PLC0415
-
         frames: dict[str, torch.Tensor] = {}
         scores: dict[str, dict[str, float]] = {}
         task_name = ""
@@ -132,7 +128,7 @@ class Runner:
         for label, init in zip(stage.labels, stage.inits):
             text = str(init_text(self.out, init))
             config = self.eval_config(stage.model, stage.task, stage.assignments, [text])
-            session, personalize = prepared(config, text)
+            session, personalize = prepared(config, text, self.plugins)
             model = session.model
             if RENDER not in model.capabilities:
                 raise UsageError(f"stage {stage.name}: model {config.model!r} cannot render frames (no 'render')")
@@ -168,8 +164,6 @@ def held_out_probe(runner: Runner) -> HeldOut:
     at 512 px the held-out tasks of every stage's options would not fit in memory together)."""
 
     def held_out(model: str, task: str, assignments: Sequence[str]) -> list[Task]:
-        from metaframe.session import build_session  # noqa: PLC0415
-
         session = build_session(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
         try:
             return session.sampler.eval_tasks()
@@ -182,8 +176,6 @@ def held_out_probe(runner: Runner) -> HeldOut:
 def check_stages(runner: Runner, stages: list[Stage], held_out: HeldOut) -> None:
     """Before any work: every stage's configuration resolves, every algorithm accepts its model, and the
     held-out tasks of every evaluation can be drawn (a K larger than a held-out task allows is refused here)."""
-    from metaframe.session import build_algorithm, build_session  # noqa: PLC0415
-
     checked: set[tuple[Any, ...]] = set()
     for stage in stages:
         if isinstance(stage, Train):
@@ -256,7 +248,7 @@ def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
                 result = runner.run(stage)
             finally:
                 spent += time.perf_counter() - start
-                atomic_write(spent_file, lambda tmp, s=spent: tmp.write_text(f"{s:.1f}\n"))
+                atomic_write(spent_file, functools.partial(Path.write_text, data=f"{spent:.1f}\n"))
             record = {
                 "name": stage.name,
                 "kind": type(stage).__name__.lower(),
@@ -331,8 +323,6 @@ def planned(
     plugins: Plugins, request: Request, out: Path, device: str | None, show: bool
 ) -> tuple[Experiment, Runner, HeldOut, list[Stage]]:
     """``request``'s experiment, a runner in ``out`` (checked to be new or this request's) and its plan."""
-    from metaframe.runner import progress_bars  # noqa: PLC0415
-
     experiment: Experiment = plugins.experiments.get(request.experiment).factory()
     check_folder(out, request)
     runner = Runner(plugins, out, device, progress_bars(show), show)
@@ -342,7 +332,7 @@ def planned(
     return experiment, runner, held_out, stages
 
 
-def reproduce(
+def run_request(
     plugins: Plugins,
     request: Request,
     out: Path,

@@ -1,0 +1,74 @@
+"""A model does what it declares: networks that share one loss get the functional inner step by default,
+a capability a model cannot perform is refused before anything runs, and a removed option says what
+replaced it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from metaframe.plugins import load_plugins, use_plugins
+from metaframe.testing import check_model, run_cli, small_settings
+from tests.plugins import declared, quadratic
+
+QUICK = ["--meta-iterations", "2", "--k", "2", "--t", "3", "--quiet"]
+
+
+@pytest.fixture
+def with_declared():
+    """The installed plugins plus the quadratic and declared fixture plugins, made active."""
+    loaded = load_plugins(extra=[("quadratic", quadratic), ("declared", declared)])
+    with use_plugins(loaded):
+        yield loaded
+
+
+def points_task(plugins, k: int = 2):
+    sampler = plugins.tasks.get("points").factory({}, k=k)
+    return sampler, sampler.sample(torch.Generator().manual_seed(0))
+
+
+def test_networks_that_share_one_loss_get_the_functional_inner_step(with_declared, tmp_path):
+    sampler, task = points_task(with_declared)
+    check_model(declared.BodyHead(sampler.info["dim"]), task, steps=3)  # functional steps equal adapt's
+    out = tmp_path / "maml"
+    result = run_cli(["run", "maml", "--model", "body-head", "--task", "points", *QUICK, "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize(
+    ("model", "line"),
+    [
+        ("boastful", "model 'boastful' declares the capability 'samples' but does not define render_samples"),
+        ("turn-taker", "model 'turn-taker' declares 'functional' and adapts critic outside its functional_networks"),
+    ],
+)
+def test_a_capability_the_model_cannot_perform_is_refused_before_anything_runs(with_declared, tmp_path, model, line):
+    out = tmp_path / "run"
+    result = run_cli(["run", "reptile", "--model", model, "--task", "points", *QUICK, "--out", str(out)])
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {line}"), result.stderr
+    assert "define it or leave the capability out" in result.stderr and not out.exists()
+    sampler, task = points_task(with_declared)
+    built = with_declared.models.get(model).factory({}, sampler.info)
+    with pytest.raises(AssertionError, match=line.removeprefix(f"model '{model}' ")):
+        check_model(built, task)
+
+
+def test_the_removed_inner_optimizer_names_what_replaced_it(plugins):
+    for key in ("inner_optimizer", "inner_optimizr"):
+        args = ["run", "maml", "--model", "quadratic", "--task", "points", "--set", f"algorithm.{key}=sgd"]
+        result = run_cli(args)
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+        assert "algorithm.inner_optimizer was removed; the inner steps use the model's own inner optimizers" in (
+            result.stderr
+        )
+        assert "outer_optimizer" not in result.stderr
+
+
+def test_maml_still_refuses_networks_that_take_turns_without_their_step(with_declared):
+    sampler, _ = points_task(with_declared)
+    model = declared.TurnTaker(sampler.info["dim"], 0.1)
+    with pytest.raises(Exception, match="take turns"):
+        with_declared.algorithms.get("maml").factory({}, model, small_settings())
