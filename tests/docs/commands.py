@@ -8,7 +8,7 @@ leading ``$ `` prompt is dropped (in a block that has prompts, only prompted lin
 rest is output), a trailing ``# comment`` is dropped, and a line is split at ``&&``. A part is a command
 when its program, after any ``NAME=value`` environment assignments, is ``metaframe``, ``python -m
 metaframe`` or ``torchrun … -m metaframe``. A line that is only ``NAME=value`` sets ``$NAME`` for the
-block's later lines.
+page's later lines, as the reader's shell would keep it.
 
 **Placeholders** are files the test makes in the page's working folder under the names the docs use
 (:data:`FIXTURES`: a photo and a 48-frame clip (two people) cut from ``../shared/data/sports2d-demo.mp4``, a
@@ -122,9 +122,8 @@ def page_commands(page: Path, cuda: bool = False) -> list[Command]:
 
 def documented(markdown: str) -> list[tuple[int, str, list[str]]]:
     """(line number, text, metaframe arguments) of each command in the fenced blocks of ``markdown``."""
-    found = []
+    found, variables = [], {}  # a reader's shell keeps what an earlier block set
     for first, block in fenced_blocks(markdown):
-        variables: dict[str, str] = {}
         for line, text in logical_lines(block, first):
             assignment = re.fullmatch(r"([A-Z_][A-Z0-9_]*)=(\S+)", text)
             if assignment:

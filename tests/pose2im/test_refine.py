@@ -1,5 +1,6 @@
 """The warp-and-refine generator: untrained, it is the warp; it learns from the first step; during
-personalization a support frame is drawn from the *other* support frames, or from its mirror image at K = 1."""
+personalization a support frame is drawn from the *other* support frames, or at K = 1 from a randomly
+moved copy of itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from metaframe.errors import UsageError
 from metaframe_pose2im.model import build
 from metaframe_pose2im.warp import SupportParts, heatmap_keypoints, warp
-from metaframe_pose2im.warp_input import WarpInput, mirrored
+from metaframe_pose2im.warp_input import WarpInput, moved_copy
 from metaframe_video.task.video_shot import TEST_OPTIONS
 from metaframe_video.task.video_shot import build as build_task
 
@@ -54,13 +55,29 @@ def test_a_support_frame_is_drawn_from_the_others_never_from_itself(task):
     assert not torch.equal(first[1], second[1])  # but it serves the other frames
 
 
-def test_one_photo_is_drawn_from_its_mirror_image(task):
+def test_one_photo_is_drawn_from_a_moved_copy_new_at_every_step(task):
     pose, image = task.support["pose"][:1], task.support["image"][:1]
+    keypoints = heatmap_keypoints(pose)
+    torch.manual_seed(3)
+    moved, moved_keypoints = moved_copy(image, keypoints)
+    torch.manual_seed(3)
     channels = WarpInput().channels(pose, image)
-    flipped, keypoints = mirrored(image, heatmap_keypoints(pose))
-    assert torch.equal(flipped.flip(-1), image) and keypoints[0, 1, 0] == SIZE - heatmap_keypoints(pose)[0, 2, 0]
-    expected = SupportParts(flipped, keypoints).warp(heatmap_keypoints(pose)).channels()
+    expected = SupportParts(moved, moved_keypoints).warp(keypoints).channels()
     assert torch.allclose(channels, expected) and not torch.equal(channels[:, :3], image)
+    assert not torch.allclose(moved, image) and not torch.allclose(moved_keypoints, keypoints)
+    assert not torch.equal(WarpInput().channels(pose, image), channels)  # the next step draws another copy
+
+
+def test_a_moved_copy_moves_the_keypoints_with_the_pixels():
+    image = -torch.ones(1, 3, SIZE, SIZE)
+    image[..., 10, 20] = 1.0  # one bright pixel, its centre at (20.5, 10.5)
+    keypoints = torch.zeros(1, 17, 3)
+    keypoints[0, 0] = torch.tensor([20.5, 10.5, 1.0])
+    torch.manual_seed(0)
+    moved, moved_keypoints = moved_copy(image, keypoints)
+    brightest = moved[0, 0].flatten().argmax()
+    y, x = divmod(int(brightest), SIZE)
+    assert abs(x + 0.5 - moved_keypoints[0, 0, 0]) <= 1 and abs(y + 0.5 - moved_keypoints[0, 0, 1]) <= 1
 
 
 def test_drawing_before_any_support_is_a_bug_with_its_reason(task):
