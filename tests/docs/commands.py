@@ -17,10 +17,11 @@ dataset prepared from them); the names that are not files are rewritten (:data:`
 ``runs/<name>``, ``runs/pretrain-...``, ``model.init=pretrained`` and the shipped ``small`` weights are
 a tiny trained run (the tiny scale ships no weights), ``../shared/data/sports2d-demo.mp4`` is the cut.
 A bare ``...`` ("the options you gave before") goes, ``[`` and ``]`` around an optional part go (the
-part is kept), ``/shared/runs/`` is ``runs/``. A path that exists relative to the repository root
-(``plugins/…``, ``examples/…``) is made absolute. A run folder that a command reads (``--init``,
-``model.init=``, ``--resume``) and no command of the page writes is a copy of the tiny run. A command
-that a page repeats runs once.
+part is kept), ``/shared/runs/`` is ``runs/``. A path to what the repository ships (``plugins/…``,
+``examples/…``, ``tools/…``, ``benchmarks/…``) is made absolute; anything else (``runs/…``) stays relative
+to the test's own folder, so a checkout's own run folders are never read or written. A run folder that
+a command reads (``--init``, ``model.init=``, ``--resume``) and no command of the page writes is a copy
+of the tiny run. A command that a page repeats runs once.
 
 **Made fast.** ``run`` and ``compare``: ``--meta-iterations 2 --t 2 --quiet`` (``--quiet`` alone with
 ``--resume``, which refuses a changed T), and an ``--out`` of their own when the page gives none (two
@@ -47,6 +48,7 @@ from pathlib import Path
 from metaframe_video.task.video_shot import TEST_OPTIONS
 
 ROOT = Path(__file__).parents[2]
+SHIPPED = ("plugins/", "examples/", "tools/", "benchmarks/")  # what a command may name in the repository
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 TINY_RUN = "runs/docs-tiny"
@@ -208,7 +210,7 @@ def rewrite(arg: str) -> str:
     arg = REWRITES.get(arg, arg)
     prefix, _, value = arg.rpartition("=") if arg.startswith(("model.", "task.")) else ("", "", arg)
     value = REWRITES.get(value, value).replace("/shared/runs/", "runs/")
-    if not value.startswith("-") and "/" in value and (ROOT / value).exists():
+    if value.startswith(SHIPPED) and (ROOT / value).exists():
         value = str(ROOT / value)
     return f"{prefix}={value}" if prefix else value
 
