@@ -93,19 +93,20 @@ class WarpInput:
             if self.parts is None:
                 raise RuntimeError("the warp-and-refine generator draws only after set_support (adapt calls it)")
             return self.parts.warp(heatmap_keypoints(pose)).channels().to(pose.dtype)
-        if not bool(leave_one_out(real).any()):
-            return self.within_batch(pose, real)  # one photo: a new moved copy at every step, nothing to keep
         key = fingerprint(pose, real)
-        if self.cached is None or self.cached[0] != key:
-            self.cached = (key, self.within_batch(pose, real))
-        return self.cached[1]
-
-    def within_batch(self, pose: Tensor, real: Tensor) -> Tensor:
-        """Each frame of a training batch warped from the batch's other frames, or from a moved copy of
-        itself when it has none. The others are cut into parts without it, plate included, so nothing of a
-        frame's own pixels reaches its input."""
-        keypoints = heatmap_keypoints(pose)
+        if self.cached is not None and self.cached[0] == key:
+            return self.cached[1]
         use = leave_one_out(real)
+        drawn = self.within_batch(pose, real, use)
+        if bool(use.any()):  # one photo alone gets a new moved copy at every step: nothing to keep
+            self.cached = (key, drawn)
+        return drawn
+
+    def within_batch(self, pose: Tensor, real: Tensor, use: Tensor) -> Tensor:
+        """Each frame of a training batch warped from the batch's other frames, or from a moved copy of
+        itself when it has none (``use``: :func:`leave_one_out` of ``real``). The others are cut into parts
+        without it, plate included, so nothing of a frame's own pixels reaches its input."""
+        keypoints = heatmap_keypoints(pose)
         drawn = []
         for i, others in enumerate(use):
             if bool(others.any()):
