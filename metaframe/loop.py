@@ -34,16 +34,19 @@ def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay
     return min(1.0, (total - iteration) / (total - hold))
 
 
-def adapt(model: TaskModel, support: Batch, steps: int, schedule: str = "hold-then-decay") -> list[dict[str, float]]:
+def adapt(
+    model: TaskModel, support: Batch, steps: int, schedule: str = "hold-then-decay", *, personal: bool = False
+) -> list[dict[str, float]]:
     """Personalize ``model`` in place: ``steps`` inner iterations on ``support`` with fresh optimizers.
 
     This is the one personalization routine: every built-in outer algorithm's inner loop, and the default
     rule (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`) by which eval, compare, the samples and
-    retarget personalize a trained model. Returns the losses of each iteration.
+    retarget personalize a trained model; ``personal`` says it is the latter, whose optimizers come from
+    :meth:`~metaframe.protocols.TaskModel.personal_optimizers`. Returns the losses of each iteration.
     """
     model.train()
     model.set_support(support)
-    optimizers = model.inner_optimizers()
+    optimizers = model.personal_optimizers() if personal else model.inner_optimizers()
     schedulers = [LambdaLR(opt, lambda i: inner_lr_factor(i, steps, schedule)) for opt in optimizers.values()]
     history = []
     for _ in range(steps):

@@ -308,6 +308,13 @@ class TaskModel(ABC):
         step. A model whose predictions look at the support examples themselves, not only at its
         weights (a reference-conditioned generator), keeps what it needs here."""
 
+    def personal_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Fresh optimizers for personalizing a trained model on a new task (eval, compare, the run's
+        samples, retarget), built after :meth:`set_support`. Default: :meth:`inner_optimizers`, the
+        meta-training inner loop's. A model whose best personalization step differs from its inner loop's
+        overrides it (Pose2Im's warp-and-refine generator takes a larger one: ``model.personal_lr``)."""
+        return self.inner_optimizers()
+
     def memory_estimate(self, examples: int) -> int | None:
         """Bytes one inner step on ``examples`` examples needs (activations, gradients, the batch), or
         None when the model cannot tell. The engine refuses, before anything runs, a K whose estimate
@@ -381,7 +388,7 @@ class OuterAlgorithm(ABC):
         """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
         samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
         algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
-        return adapt(model, support, steps, schedule)
+        return adapt(model, support, steps, schedule, personal=True)
 
     def meta_tensors(self) -> dict[str, Tensor]:
         """Meta-learned tensors that are not the model's weights but are needed to personalize it (e.g.

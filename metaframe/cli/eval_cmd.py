@@ -28,12 +28,27 @@ from metaframe.evaluation import Row, evaluate, not_learned
 from metaframe.output import console
 
 
-def short_init(init: str) -> str:
-    """An init as the table shows it: a weights file by its name, a run folder by its last two path parts."""
+def short_init(init: str, parts: int = 0) -> str:
+    """An init as the table shows it: a weights file by its name, a run folder by its last two path parts
+    (``parts`` more when that is not enough to tell it from another row's)."""
     path = Path(init)
     if init in not_learned():
         return init
-    return path.name if path.is_file() else "/".join(path.parts[-2:])
+    return "/".join(path.parts[-(parts + (1 if path.is_file() else 2)) :])
+
+
+def short_inits(inits: list[str]) -> list[str]:
+    """Each init's short form, lengthened where two would read the same (``a/model.safetensors``,
+    ``b/model.safetensors``)."""
+    depth = [0] * len(inits)
+    while True:
+        labels = [short_init(init, extra) for init, extra in zip(inits, depth, strict=True)]
+        clashing = [i for i, label in enumerate(labels) if labels.count(label) > 1 and inits[i] != label]
+        longer = [i for i in clashing if short_init(inits[i], depth[i] + 1) != labels[i]]
+        if not longer:
+            return labels
+        for i in longer:
+            depth[i] += 1
 
 
 def header(metric: str, scopes: dict[str, str]) -> str:
@@ -54,8 +69,8 @@ def show(rows: list[Row]) -> None:
     table.add_column("init", overflow="fold")
     for metric in metrics:
         table.add_column(header(metric, scopes) + arrows.get(goals.get(metric, ""), ""), justify="right")
-    for row in rows:
-        table.add_row(short_init(row.init), *(f"{row.metrics[m]:.4g}" for m in metrics))
+    for row, label in zip(rows, short_inits([row.init for row in rows]), strict=True):
+        table.add_row(label, *(f"{row.metrics[m]:.4g}" for m in metrics))
     console.print(table)
     legend = ["↑ higher is better, ↓ lower is better"]
     for prefix, meaning in scopes.items():

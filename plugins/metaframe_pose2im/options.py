@@ -94,6 +94,9 @@ class Pose2ImOptions:
     :param padding: residual-block padding: ``reflect``, ``replicate`` or ``zero``.
     :param batch_size: frames per inner iteration; K support frames are cycled to fill it (MetaPix: 8).
     :param lr: base learning rate of both inner Adam optimizers.
+    :param personal_lr: learning rate when a trained model is personalized on a new person (eval, compare,
+        the run's samples, retarget); the meta-training inner loop keeps ``lr``. Default: 3e-3 for the
+        warp-and-refine generator given two or more frames, else ``lr``.
     :param beta1: Adam β1 (pix2pixHD: 0.5).
     :param beta2: Adam β2.
     :param gan_loss: ``lsgan`` (pix2pixHD's default), ``hinge`` or ``vanilla`` (pix2pixHD's --no_lsgan).
@@ -126,6 +129,7 @@ class Pose2ImOptions:
     padding: str = "reflect"
     batch_size: int = 8
     lr: float = 2e-4
+    personal_lr: float | None = None
     beta1: float = 0.5
     beta2: float = 0.999
     gan_loss: str = "lsgan"
@@ -151,6 +155,8 @@ class Pose2ImOptions:
                 raise ValueError(f"{name} must be positive, got {value}")
         if self.batch_size < 1 or self.sample_rows < 1:
             raise ValueError("batch_size and sample_rows must be at least 1")
+        if self.personal_lr is not None and self.personal_lr <= 0:
+            raise ValueError(f"personal_lr must be positive, got {self.personal_lr}")
         if self.lr <= 0 or not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise ValueError(
                 f"lr must be positive and beta1, beta2 in [0, 1), got {self.lr}, {self.beta1}, {self.beta2}"
