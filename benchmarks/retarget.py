@@ -4,7 +4,7 @@ The model is the shipped pretrained Pose2Im (scale ``small``, 128 px), built thr
 as a run of the ``metapix`` preset builds it; the task is ``video-shot`` over the default synthetic
 dancers (rendered into the cache the first time). Each repeat personalizes on K = 5 frames of one held-out
 dancer for T = 20 iterations (``metaframe.loop.adapt``, the rule of Reptile runs), then renders every frame
-of another dancer (120 frames) with :func:`metaframe.retarget.retarget`, side by side, into a temporary
+of another dancer (120 frames) with :func:`metaframe_video.retarget.render.retarget`, side by side, into a temporary
 folder. Prints one JSON object:
 
 * ``personalization_seconds``: median over repeats of the T iterations (K frames cycled to batch 8);
@@ -30,10 +30,10 @@ import torch
 
 from metaframe.loop import adapt
 from metaframe.plugins import load_plugins
-from metaframe.protocols import Footage
-from metaframe.retarget import RetargetPlan, retarget
 from metaframe.stages import processor_name
 from metaframe_pose2im.plugin import CPU_LOSSES
+from metaframe_video.retarget.contract import Footage
+from metaframe_video.retarget.render import RetargetPlan, retarget
 
 K, T = 5, 20
 MODEL = {"scale": "small", **CPU_LOSSES, "init": "pretrained"}  # the metapix preset's model

@@ -19,6 +19,7 @@ from metaframe.checkpoint import (
 )
 from metaframe.config import Preset, RunSettings, parse_options
 from metaframe.errors import UsageError
+from metaframe.evaluation import personalizer, trained_session
 from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
 from metaframe.functional import functional_adapt
 from metaframe.hookspecs import Register, hookimpl
@@ -41,16 +42,15 @@ from metaframe.params import (
     snapshot,
     strip_prefix,
 )
+from metaframe.progress import ProgressStage
 from metaframe.protocols import (
-    FOOTAGE,
     FUNCTIONAL,
-    IMAGES,
+    PREDICTIONS,
     RENDER,
     SAMPLES,
+    SHOW,
     Batch,
     BatchKeys,
-    Footage,
-    Motion,
     OuterAlgorithm,
     Shape,
     Task,
@@ -59,8 +59,9 @@ from metaframe.protocols import (
     batch_size,
     batch_to,
 )
-from metaframe.references import keypoint_distances
 from metaframe.registry import Entry
+from metaframe.scoring import Personalize
+from metaframe.session import Session
 
 __all__ = [
     # hooks and registration
@@ -69,8 +70,10 @@ __all__ = [
     "hookimpl",
     # the contracts
     "FUNCTIONAL",
-    "IMAGES",
+    "PREDICTIONS",
+    "RENDER",
     "SAMPLES",
+    "SHOW",
     "Batch",
     "BatchKeys",
     "OuterAlgorithm",
@@ -95,9 +98,13 @@ __all__ = [
     # errors
     "UsageError",
     # personalization
+    "Personalize",
+    "Session",
     "adapt",
     "functional_adapt",
     "inner_lr_factor",
+    "personalizer",
+    "trained_session",
     # parameter maths
     "State",
     "DifferentiableAdam",
@@ -126,12 +133,6 @@ __all__ = [
     "console",
     "console_err",
     "emit",
+    "ProgressStage",
     "say",
-    # images from poses
-    "keypoint_distances",
-    # retargeting
-    "FOOTAGE",
-    "RENDER",
-    "Footage",
-    "Motion",
 ]

@@ -8,9 +8,14 @@ do is refused up front with one line, not with ``NotImplementedError`` deep insi
 from __future__ import annotations
 
 from metaframe.errors import UsageError
-from metaframe.protocols import FUNCTIONAL, IMAGES, RENDER, SAMPLES, TaskModel
+from metaframe.protocols import FUNCTIONAL, PREDICTIONS, RENDER, SAMPLES, TaskModel
 
-PERFORMED_BY = {FUNCTIONAL: "functional_loss", SAMPLES: "render_samples", IMAGES: "score_images", RENDER: "render"}
+PERFORMED_BY = {
+    FUNCTIONAL: "functional_loss",
+    SAMPLES: "render_samples",
+    PREDICTIONS: "score_predictions",
+    RENDER: "render",
+}
 """Each capability with the :class:`TaskModel` method that performs it."""
 
 
@@ -32,6 +37,8 @@ def capability_errors(model: TaskModel) -> list[str]:
         method = PERFORMED_BY[capability]
         if not defines(model, method):
             errors.append(f"declares the capability '{capability}' but does not define {method}")
+    if RENDER in model.capabilities and not model.predicts:
+        errors.append("declares 'render' but names no predicts (the batch key render predicts)")
     if FUNCTIONAL in model.capabilities and not defines(model, "functional_inner_step"):
         if not model.functional_networks:
             errors.append("declares 'functional' but names no functional_networks")

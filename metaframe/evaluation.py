@@ -167,9 +167,30 @@ def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_te
     return algorithm.personalize
 
 
+def trained_session(init: Path, changes: Mapping[str, Any], plugins: Plugins | None = None) -> Session:
+    """The session of the run folder ``init`` as it was configured, with ``changes`` to its settings (``k``,
+    ``t``, ``seed``, ``device``; None leaves one as it was), for a command that personalizes its model on
+    data of its own: the task's data is not loaded, nor the weights yet (:func:`personalizer`)."""
+    rundir = RunDir(init)
+    if not rundir.config.is_file():
+        what = "does not exist" if not init.exists() else "holds no run (no run.json)"
+        raise UsageError(f"--init {init} {what}; give the run folder of a trained model, e.g. runs/<name>")
+    config = rundir.run_config()
+    given = {key: value for key, value in changes.items() if value is not None}
+    config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, **given))
+    return build_session(config, plugins or get_plugins(), load=False)
+
+
+def personalizer(session: Session, init: Path, plugins: Plugins | None = None) -> Personalize:
+    """Load the weights of the run folder ``init`` into ``session``'s model; returns the rule that personalizes
+    them, the algorithm's that trained them (:func:`personalization_rule`)."""
+    weights = RunDir(init).weights
+    return personalization_rule(plugins or get_plugins(), session, weights, load_into(session.model, weights))
+
+
 def score_init(config: RunConfig, init: str, bars: Progress | None = None, plugins: Plugins | None = None) -> Row:
     """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
-    reference (copy-nearest, mean-support) is scored with the model's metrics, without personalization."""
+    reference (a predictor that learns nothing) is scored with the model's metrics, without personalization."""
     plugins = plugins or get_plugins()
     bars = bars or Progress(disable=True)
     session, personalize = prepared(config, init, plugins)

@@ -8,8 +8,8 @@ every stage is done, into the sections of ``report.md``. Each stage is one of th
 * :class:`Train` — ``metaframe run``: a run folder, resumed from its last checkpoint after a crash;
 * :class:`Given` — weights made elsewhere (shipped with a plugin, say), used as they are;
 * :class:`Score` — ``metaframe eval`` of one init: one row of scores;
-* :class:`Render` — inits personalized on one held-out task, every query frame drawn: a strip of frames
-  (PNG), a side-by-side mp4 and the scores of each.
+* :class:`Render` — inits personalized on one held-out task, every query example predicted: the files the
+  task shows them in (its ``show``) and the scores of each.
 
 Every stage has a folder ``OUT/NAME``; ``stage.json`` in it marks it finished (with its command, its
 result and its wall time), so a rerun of the same command skips finished stages and continues the rest.
@@ -100,10 +100,11 @@ class Score:
 
 @dataclass(frozen=True)
 class Render:
-    """Each init personalized (as ``eval`` does) on held-out task ``task_index``, every query frame drawn.
+    """Each init personalized (as ``eval`` does) on held-out task ``task_index``, every query example predicted.
 
-    Writes ``strip.png`` (a row of frames per init under the real ones), ``frames.mp4`` (the real frames
-    and each init's side by side, at ``fps``), ``frames.safetensors`` and each init's scores."""
+    The model must declare ``render`` and the task ``show``: the task writes the real examples and each
+    init's predictions as files to look at (pictures, a movie: whatever suits its examples), and the
+    stage's result records them with each init's scores."""
 
     name: str
     inits: tuple[Stage | str, ...]
@@ -112,7 +113,6 @@ class Render:
     task: str
     assignments: tuple[str, ...] = ()
     task_index: int = 0
-    fps: float = 30.0
     about: str = ""
 
 
@@ -196,7 +196,7 @@ def command(out: Path, stage: Stage) -> str:
         return (
             f"(metaframe reproduce) personalize {inits} on held-out task {stage.task_index} as "
             f"`metaframe eval --model {stage.model} --task {stage.task} {sets(stage.assignments)}` does, "
-            "and render every query frame"
+            "and render every query example"
         )
     return f"(given) {stage.path}"
 

@@ -100,9 +100,9 @@ def register_references(register: Register) -> None:
     """Register predictors that learn nothing, the rows ``metaframe eval --init NAME`` reads learned scores against.
 
     :param register: call ``register(name, factory, summary=None)``; ``factory(support, query)`` returns
-        the predicted query examples (for images: a tensor shaped like ``query["image"]``), scored with the
-        model's own ``score_images``. It raises :class:`metaframe.errors.UsageError` for batches it cannot
-        read. The engine's own ``copy-nearest`` and ``mean-support`` are always there.
+        predictions of the query examples from the support examples alone (shaped like what the model
+        predicts), scored with the model's own ``score_predictions`` (capability ``predictions``). It raises
+        :class:`metaframe.errors.UsageError` for batches it cannot read. The engine has none of its own.
     """
 
 

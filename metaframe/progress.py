@@ -57,8 +57,8 @@ class LogLines:
         self.write(f"{line}  {status}".rstrip())
 
 
-class Stage:
-    """One stage of a command's work (``with Stage("render", 230) as stage: ... stage.advance()``): a live
+class ProgressStage:
+    """One stage of a command's work (``with ProgressStage("personalize", 20) as stage: ... stage.advance()``): a live
     bar on a terminal, :class:`LogLines` elsewhere, and nothing with ``show=False``."""
 
     def __init__(self, what: str, total: int, show: bool = True) -> None:
@@ -69,7 +69,7 @@ class Stage:
         self.task = self.bar.add_task(what, total=total)
         self.lines = LogLines(what, total) if show and not live else None
 
-    def __enter__(self) -> Stage:
+    def __enter__(self) -> ProgressStage:
         self.bar.start()
         return self
 

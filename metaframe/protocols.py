@@ -9,9 +9,10 @@ Three roles meet in a meta-training run:
   a differentiable loss of an explicit parameter dict (capability ``"functional"``);
 * an :class:`OuterAlgorithm` turns a meta-batch of tasks into one update of the model's networks.
 
-The engine (:mod:`metaframe.loop`) knows nothing else about any of them. Retargeting
-(:mod:`metaframe.retarget`) adds two optional capabilities: a model that renders frames for new poses
-(:data:`RENDER`) and a task that reads a person and a motion from outside its dataset (:data:`FOOTAGE`).
+The engine (:mod:`metaframe.loop`) knows nothing else about any of them. Optional capabilities let
+a plugin offer more: a model that scores predictions made elsewhere (:data:`PREDICTIONS`), one that
+predicts from inputs alone (:data:`RENDER`), a task that writes examples as files to look at
+(:data:`SHOW`). What the examples are (numbers, pictures, sounds) only the plugins know.
 """
 
 from __future__ import annotations
@@ -50,18 +51,17 @@ the parameters (:meth:`TaskModel.functional_inner_step`, :meth:`TaskModel.inner_
 a second-order algorithm differentiates through the very iterations :func:`metaframe.loop.adapt` runs."""
 SAMPLES = "samples"
 """The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
-IMAGES = "images"
-"""The model draws images from poses and implements :meth:`TaskModel.score_images`, so any predicted
-frames (those of a non-learned reference such as copy-nearest) are scored with its own metrics. Its
-task's batches hold ``image`` (B×3×H×W in [-1, 1]) and ``pose`` (B×C×H×W), and may hold ``keypoints``
-(B×J×3: x, y in pixels, confidence)."""
+PREDICTIONS = "predictions"
+"""The model implements :meth:`TaskModel.score_predictions`: it scores predictions of a query batch made
+elsewhere (by a reference that learns nothing, ``register_references``) with the metrics of
+:meth:`TaskModel.score`."""
 RENDER = "render"
-"""The model draws a frame for any pose once personalized: it implements :meth:`TaskModel.render`
-(what ``metaframe retarget`` needs)."""
-FOOTAGE = "footage"
-"""The task reads a person, and a motion to give them, from outside its dataset (a recording, photos, a
-prepared folder): it implements :meth:`TaskSampler.target_examples` and :meth:`TaskSampler.source_motion`
-(what ``metaframe retarget`` needs)."""
+"""The model predicts, once personalized, from inputs alone: it implements :meth:`TaskModel.render` and
+names the batch key it predicts (:attr:`TaskModel.predicts`); an experiment's ``Render`` stage and
+commands that plugins add need it."""
+SHOW = "show"
+"""The task writes a set of examples (the real ones, and models' predictions of them) as files to look
+at: it implements :meth:`TaskSampler.show` (what an experiment's ``Render`` stage needs)."""
 
 
 @dataclass
@@ -103,7 +103,8 @@ class TaskSampler(ABC):
 
     :attr batch_keys: the keys and shapes of every batch it yields, support and query alike (e.g.
         ``{"x": ("B", 1), "y": ("B", 1)}``); None (the default) declares nothing and skips the check.
-    :attr capabilities: what the task offers beyond the required methods (:data:`FOOTAGE`).
+    :attr capabilities: what the task offers beyond the required methods (:data:`SHOW`, or one a plugin
+        defines for the commands it adds).
     """
 
     batch_keys: ClassVar[BatchKeys | None] = None
@@ -130,66 +131,11 @@ class TaskSampler(ABC):
         """Release background workers or files; called once when the run ends."""
 
     # -- optional, per capability ---------------------------------------------------------------------
-    def target_examples(self, target: Footage, k: int | None) -> Batch:
-        """With :data:`FOOTAGE`: K examples of the person in ``target``, as a support batch.
-
-        ``k`` None: the task's own K, or every usable frame of a target that has fewer (one photo gives
-        K = 1); a ``k`` larger than the target has frames is a UsageError.
-        """
-        raise NotImplementedError(f"{type(self).__name__} does not declare the 'footage' capability")
-
-    def source_motion(self, source: Footage, target: Footage, smooth: bool = True, normalize: bool = True) -> Motion:
-        """With :data:`FOOTAGE`: the motion of the person in ``source``, as model inputs one per source frame,
-        carried into ``target``'s frame (``normalize``: their size and where they stand) and, with ``smooth``,
-        with its per-frame jitter filtered out."""
-        raise NotImplementedError(f"{type(self).__name__} does not declare the 'footage' capability")
-
-
-@dataclass(frozen=True)
-class Footage:
-    """Where a person is to be read from, for retargeting; the task says which kinds it understands.
-
-    :param spec: what the user typed: a path (a recording, an image, a folder) or a name the task knows.
-    :param keypoints: keypoints another tool wrote for it (e.g. a folder of OpenPose JSON files), used
-        instead of estimating the poses.
-    :param person: who to follow when several people are in view (``largest``, or N counted from the left).
-    :param max_frames: read at most this many frames (None: all).
-    """
-
-    spec: str
-    keypoints: Path | None = None
-    person: str = "largest"
-    max_frames: int | None = None
-
-    @property
-    def name(self) -> str:
-        """A short name for file names and reports: the path's stem, or what follows a ``kind:`` prefix."""
-        return Path(self.spec.rpartition(":")[2] or self.spec).stem or "footage"
-
-
-class Motion(ABC):
-    """A source's motion, ready to render, one frame at a time: what :meth:`TaskSampler.source_motion` gives.
-
-    :attr fps: frames per second of the source.
-    :attr report: JSON facts for the retargeting summary (frames without a pose and how they were filled,
-        the normalization and smoothing applied).
-    """
-
-    fps: float
-    report: dict[str, Any]
-
-    @abstractmethod
-    def __len__(self) -> int:
-        """Number of source frames; one output frame is rendered for each."""
-
-    @abstractmethod
-    def poses(self, start: int, stop: int) -> Batch:
-        """The model's inputs (e.g. ``pose``, ``keypoints``) of frames ``start`` … ``stop - 1``."""
-
-    @abstractmethod
-    def pictures(self, start: int, stop: int) -> tuple[Tensor, Tensor]:
-        """The source frames and a drawing of the poses given to the model, each uint8 B×H×W×3, of frames
-        ``start`` … ``stop - 1`` (the side-by-side's first two panels)."""
+    def show(self, examples: Mapping[str, Tensor], folder: Path) -> dict[str, Any]:
+        """With :data:`SHOW`: write ``examples`` (one task's query examples, as rows keyed by a label: the
+        real ones first, then each model's predictions of them, all on the CPU) as files in ``folder``;
+        returns what the stage's record adds (file names relative to ``folder``, counts), JSON-serializable."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'show' capability")
 
 
 class TaskModel(ABC):
@@ -205,12 +151,15 @@ class TaskModel(ABC):
         with the words that say which part; eval shows such columns with a short prefix and this legend.
     :attr needs_keys: the batch keys (and shapes) it reads; a task that does not yield them is refused
         before step 0. None (the default) declares nothing and skips the check.
+    :attr predicts: with :data:`RENDER`, the batch key whose values :meth:`render` predicts (the examples'
+        targets): it gets batches without it, and a ``Render`` stage shows the real ones beside its own.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
     metric_goals: ClassVar[Mapping[str, str]] = {}
     metric_scopes: ClassVar[Mapping[str, str]] = {}
     needs_keys: ClassVar[BatchKeys | None] = None
+    predicts: ClassVar[str | None] = None
 
     def __init__(self, networks: Mapping[str, nn.Module]) -> None:
         self.networks = nn.ModuleDict(dict(networks))
@@ -294,13 +243,15 @@ class TaskModel(ABC):
         """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'samples' capability")
 
-    def score_images(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
-        """With :data:`IMAGES`: the metrics of :meth:`score` for frames ``predicted`` of ``batch``'s poses."""
-        raise NotImplementedError(f"{type(self).__name__} does not declare the 'images' capability")
+    def score_predictions(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+        """With :data:`PREDICTIONS`: the metrics of :meth:`score` for ``predicted``, predictions of ``batch``'s
+        examples made elsewhere (shaped like what the model itself predicts for them)."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare the 'predictions' capability")
 
     def render(self, batch: Batch) -> Tensor:
-        """With :data:`RENDER`: frames (B×3×H×W in [-1, 1]) for ``batch``'s poses, as the current weights
-        (and support, :meth:`set_support`) draw them; ``batch`` holds the model's inputs, no ``image``."""
+        """With :data:`RENDER`: predictions of :attr:`predicts` for ``batch``'s examples, as the current weights
+        (and support, :meth:`set_support`) make them; ``batch`` may hold the model's inputs only, without the
+        key it predicts."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'render' capability")
 
     def set_support(self, support: Batch) -> None:  # noqa: B027 - optional hook, empty by default
@@ -310,9 +261,9 @@ class TaskModel(ABC):
 
     def personal_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Fresh optimizers for personalizing a trained model on a new task (eval, compare, the run's
-        samples, retarget), built after :meth:`set_support`. Default: :meth:`inner_optimizers`, the
-        meta-training inner loop's. A model whose best personalization step differs from its inner loop's
-        overrides it (Pose2Im's warp-and-refine generator takes a larger one: ``model.personal_lr``)."""
+        samples, plugins' commands), built after :meth:`set_support`. Default: :meth:`inner_optimizers`,
+        the meta-training inner loop's. A model whose best personalization step differs from its inner
+        loop's overrides it (a generator that refines a non-learned prediction may take a larger one)."""
         return self.inner_optimizers()
 
     def memory_estimate(self, examples: int) -> int | None:

@@ -9,7 +9,7 @@ differentiates through it. The cost is one first-order step more per inner step.
 ``torch.utils.checkpoint`` fits badly: an inner step calls ``torch.autograd.grad`` itself, which makes
 the non-reentrant checkpoint recompute the step during the forward pass, once per inner gradient (a GAN
 step has two), and keep what those gradients did not consume until the outer backward pass. On a small
-image GAN it kept 12.8 MiB per inner step where the step's weights and moments are 3.3 MiB; this keeps 3.5.
+convolutional GAN it kept 12.8 MiB per inner step where the step's weights and moments are 3.3 MiB; this keeps 3.5.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ class RunDir:
         self.publish_weights(weights, iteration)
 
     def publish_weights(self, weights: State, iteration: int) -> None:
-        """Write ``model.safetensors``, the weights people load, from a checkpoint's state."""
+        """Write ``model.safetensors``, the weights users load, from a checkpoint's state."""
         write_weights(self.weights, weights, {**self.about, "iteration": str(iteration)})
 
     def load_checkpoint(self) -> dict[str, Any]:

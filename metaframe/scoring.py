@@ -67,7 +67,7 @@ def score_reference(
 
     def score(index: int, task: Task) -> dict[str, Any]:
         task = task.to(model.device)
-        return {"task": task.name, **model.score_images(reference(task.support, task.query), task.query)}
+        return {"task": task.name, **model.score_predictions(reference(task.support, task.query), task.query)}
 
     return spread(tasks, score, on_task)
 

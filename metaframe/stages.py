@@ -1,6 +1,6 @@
-"""Running an experiment's plan: each stage as the engine's own command (a run folder, an ``eval`` row, a
-render), finished stages skipped, and ``report.md`` written from their records (:mod:`metaframe.experiment`
-says what an experiment and its stages are)."""
+"""Running an experiment's plan: each stage as the engine's own command (a run folder, an ``eval`` row, the
+predictions a task shows), finished stages skipped, and ``report.md`` written from their records
+(:mod:`metaframe.experiment` says what an experiment and its stages are)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from metaframe import __version__
-from metaframe.checkpoint import atomic_write, write_json, write_weights
+from metaframe.checkpoint import atomic_write, write_json
 from metaframe.config import RunConfig, differences
 from metaframe.errors import UsageError
 from metaframe.evaluation import evaluation_config, prepared, score_init
@@ -42,11 +42,10 @@ from metaframe.experiment import (
     init_text,
     select,
 )
-from metaframe.framesheet import frame_strip, save_picture, to_uint8, write_side_by_side
 from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.progress import clock
-from metaframe.protocols import RENDER, Task
+from metaframe.protocols import RENDER, SHOW, Task
 from metaframe.resolve import resolve
 from metaframe.rundir import RunDir
 from metaframe.runner import progress_bars, train
@@ -121,42 +120,40 @@ class Runner:
         return {key: value for key, value in row.items() if key != "tasks"}
 
     def render(self, stage: Render, folder: Path) -> dict[str, Any]:
-        frames: dict[str, torch.Tensor] = {}
+        examples: dict[str, torch.Tensor] = {}
         scores: dict[str, dict[str, float]] = {}
-        task_name = ""
+        task_name, show = "", None
         bar = self.bars.add_task("render", total=len(stage.inits), status="")
         for label, init in zip(stage.labels, stage.inits):
             text = str(init_text(self.out, init))
             config = self.eval_config(stage.model, stage.task, stage.assignments, [text])
             session, personalize = prepared(config, text, self.plugins)
-            model = session.model
-            if RENDER not in model.capabilities:
-                raise UsageError(f"stage {stage.name}: model {config.model!r} cannot render frames (no 'render')")
-            task = session.sampler.eval_tasks()[stage.task_index].to(model.device)
+            model, sampler = session.model, session.sampler
+            check_render(stage.name, config, model.capabilities, sampler.capabilities)
+            task = sampler.eval_tasks()[stage.task_index].to(model.device)
             torch.manual_seed(config.settings.seed + stage.task_index)  # as eval personalizes this task
             personalize(model, task.support, config.settings.t, config.settings.inner_schedule)
             model.train(False)
             with torch.no_grad():
-                drawn = model.render(task.query).float().cpu()
-            frames.setdefault("real", to_uint8(task.query["image"].cpu()))
-            frames[label] = to_uint8(drawn)
-            scores[label] = model.score_images(drawn.to(model.device), task.query)
-            task_name = task.name
-            session.sampler.close()
+                predicted = model.render(task.query).float().cpu()
+            examples.setdefault("real", task.query[str(model.predicts)].cpu())
+            examples[label] = predicted
+            scores[label] = model.score_predictions(predicted.to(model.device), task.query)
+            task_name, show = task.name, sampler.show
+            sampler.close()
             self.bars.advance(bar)
         self.bars.remove_task(bar)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_weights(folder / "frames.safetensors", {key: value.contiguous() for key, value in frames.items()})
-        save_picture(folder / "strip.png", frame_strip(frames))
-        write_side_by_side(folder / "frames.mp4", list(frames.values()), stage.fps)
-        return {
-            "task": task_name,
-            "frames": len(frames["real"]),
-            "labels": ["real", *stage.labels],
-            "scores": scores,
-            "strip": "strip.png",
-            "mp4": "frames.mp4",
-        }
+        assert show is not None, "a Render stage names at least one init"
+        shown = show(examples, folder)
+        return {"task": task_name, "labels": ["real", *stage.labels], "scores": scores, **shown}
+
+
+def check_render(name: str, config: RunConfig, model: frozenset[str], task: frozenset[str]) -> None:
+    """Refuse a Render stage whose model cannot predict from inputs alone or whose task cannot show examples."""
+    if RENDER not in model:
+        raise UsageError(f"stage {name}: model {config.model!r} cannot render its predictions (no '{RENDER}')")
+    if SHOW not in task:
+        raise UsageError(f"stage {name}: task {config.task!r} cannot show examples (no '{SHOW}')")
 
 
 def held_out_probe(runner: Runner) -> HeldOut:

@@ -106,10 +106,14 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
         picture = model.render_samples(task.query)
         assert picture.dtype == torch.uint8 and picture.dim() == 3 and picture.shape[-1] == 3
     if RENDER in model.capabilities:
-        poses = {key: value for key, value in task.query.items() if key != "image"}  # what a source gives
-        frames = model.render(poses)
-        assert frames.shape[0] == batch_size(task.query) and frames.shape[1] == 3, "render gives B×3×H×W frames"
-        assert bool(torch.isfinite(frames).all()) and frames.min() >= -1 and frames.max() <= 1
+        target = str(model.predicts)
+        inputs = {key: value for key, value in task.query.items() if key != target}  # inputs alone
+        predicted = model.render(inputs)
+        real = task.query[target]
+        assert predicted.shape == real.shape, (
+            f"render gives {tuple(predicted.shape)}, not {target}'s {tuple(real.shape)}"
+        )
+        assert bool(torch.isfinite(predicted).all()), "render gives values that are not finite"
 
 
 def check_functional_inner_loop(

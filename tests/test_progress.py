@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metaframe.progress import LogLines, Stage, clock
+from metaframe.progress import LogLines, ProgressStage, clock
 
 
 def test_a_line_every_n_steps_and_at_the_end():
@@ -27,10 +27,10 @@ def test_clock_reads_as_minutes_or_hours():
 
 
 def test_a_stage_writes_plain_lines_where_stderr_is_no_terminal(capsys):
-    with Stage("render", 4) as stage:
+    with ProgressStage("render", 4) as stage:
         for _ in range(4):
             stage.advance()
-    with Stage("quiet", 4, show=False) as stage:
+    with ProgressStage("quiet", 4, show=False) as stage:
         stage.advance(4)
     lines = capsys.readouterr().err.splitlines()
     assert lines[-1].startswith("render 4/4  elapsed") and not any("quiet" in line for line in lines)

@@ -7,7 +7,7 @@ import json
 
 import torch
 
-from metaframe.references import copy_nearest, mean_support
+from metaframe_pose2im.references import copy_nearest, mean_support
 from metaframe.testing import run_cli
 from tests.video.conftest import TINY
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import typer
 
 from metaframe import distributed
-from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, reproduce_cmd, retarget_cmd, run_cmd
+from metaframe.cli import compare_cmd, eval_cmd, plugins_cmd, reproduce_cmd, run_cmd
 from metaframe.cli.help import name_values
 from metaframe.errors import OUT_OF_MEMORY, Interrupted, UsageError, os_error_text, out_of_memory
 from metaframe.output import console, error_line
@@ -33,7 +33,6 @@ def core_app() -> typer.Typer:
     app.command("run")(run_cmd.run)
     app.command("eval")(eval_cmd.evaluate_command)
     app.command("compare")(compare_cmd.compare_command)
-    app.command("retarget")(retarget_cmd.retarget_command)
     app.command("reproduce")(reproduce_cmd.reproduce_command)
     return app
 

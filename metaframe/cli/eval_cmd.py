@@ -90,9 +90,8 @@ def evaluate_command(
             "--init",
             metavar="INIT",
             help="A run folder, a .safetensors file, 'random' (fresh weights), or a reference that learns "
-            "nothing, for models with the 'images' capability: 'copy-nearest' (the support image whose pose "
-            "is nearest), 'mean-support' (the mean support image) or one a plugin registers (`metaframe "
-            "plugins` lists them under references). Repeatable: one row each.",
+            "nothing, for models with the 'predictions' capability: one a plugin registers (`metaframe "
+            "plugins` lists them under references, each with what it predicts). Repeatable: one row each.",
         ),
     ],
     model: ModelOption = None,

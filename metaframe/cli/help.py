@@ -1,4 +1,4 @@
-"""``--help`` a person can read: every option's value named in words, never in Python's types.
+"""``--help`` anyone can read: every option's value named in words, never in Python's types.
 
 typer shows an option without a metavar by its annotation (``<int range> [x>=1]``, ``<list[str]>``,
 ``{algorithm}``, and ``<bool>`` after ``--help`` itself). Options that name their value keep it; for

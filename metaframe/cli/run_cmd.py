@@ -25,7 +25,8 @@ from metaframe.cli.options import (
 )
 from metaframe.output import console
 from metaframe.plugins import get_plugins
-from metaframe.protocols import IMAGES
+from metaframe.protocols import PREDICTIONS
+from metaframe.references import references
 from metaframe.rundir import RunDir
 from metaframe.session import announce
 from metaframe.training import RunRequest, finish, prepare
@@ -91,9 +92,9 @@ def run(
     result = finish(run, show_progress=not quiet)
     settings = result.config.settings
     console.print(f"\n[bold green]done[/]: weights in {result.weights}, metrics in {RunDir(result.path).metrics}")
-    # a model that scores images is read against the predictors that learn nothing
-    images = IMAGES in run.session.model.capabilities
-    baselines = "--init copy-nearest --init mean-support" if images else "--init random"
+    # a model that scores predictions made elsewhere is read against the references that learn nothing
+    named = references(plugins) if PREDICTIONS in run.session.model.capabilities else {}
+    baselines = " ".join(f"--init {name}" for name in named) or "--init random"
     console.print(
         f"next: [bold]metaframe eval --init {result.path} {baselines} --k {settings.k} --t {settings.t}[/]"
         f"  (personalize on held-out tasks and score them)"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from metaframe.api import keypoint_distances
+from metaframe_pose2im.references import keypoint_distances
 
 VISIBLE = 0.3  # a heatmap channel whose peak is below this is a keypoint the pose does not show
 PERSON_PAD = 0.25  # the plate's person mask: the keypoints' box grown by this share of its height

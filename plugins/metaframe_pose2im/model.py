@@ -21,7 +21,7 @@ from torch.func import functional_call
 
 from metaframe.api import (
     FUNCTIONAL,
-    IMAGES,
+    PREDICTIONS,
     RENDER,
     SAMPLES,
     Batch,
@@ -87,9 +87,10 @@ class Pose2ImModel(TaskModel):
     :attr notes: provenance facts for ``run.json`` (whether the perceptual loss is on, and why).
     """
 
-    capabilities = frozenset({FUNCTIONAL, SAMPLES, IMAGES, RENDER})
+    capabilities = frozenset({FUNCTIONAL, SAMPLES, PREDICTIONS, RENDER})
     functional_networks = ("generator",)
     needs_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W")}
+    predicts = "image"  # render draws frames (B×3×H×W in [-1, 1]) from the poses alone
     # Temporal coherence has no better direction on its own: a blank output is perfectly steady. It is
     # reported beside the real frames' value, which is what a coherent generated video should match.
     metric_goals = {
@@ -319,11 +320,11 @@ class Pose2ImModel(TaskModel):
 
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:
-        """:meth:`score_images` of this model's own frames for ``batch``'s poses."""
-        return self.score_images(self.predict(batch), batch)
+        """:meth:`score_predictions` of this model's own frames for ``batch``'s poses."""
+        return self.score_predictions(self.predict(batch), batch)
 
     @torch.no_grad()
-    def score_images(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+    def score_predictions(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
         """Mean SSIM, PSNR (dB) and MSE of ``predicted`` against ``batch``'s frames on 0–255 images, over the
         full frame and inside each frame's person box (``person_*``), and the temporal coherence (MetaPix's:
         std over frames of each frame's mean intensity) of the predicted and the real frames."""

@@ -1,4 +1,5 @@
-"""Registers model ``pose2im`` and the ``metaframe convert`` command (pix2pixHD checkpoints)."""
+"""Registers model ``pose2im``, its presets and experiment, the references that learn nothing
+(``copy-nearest``, ``mean-support``, ``warp``) and the ``metaframe convert`` command (pix2pixHD checkpoints)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from metaframe_pose2im import cli as commands
 from metaframe_pose2im import model
 from metaframe_pose2im.experiment import MetaPixExperiment
 from metaframe_pose2im.options import Pose2ImOptions, scale_size
+from metaframe_pose2im.references import copy_nearest, mean_support, of_images_and_poses
 from metaframe_pose2im.warp import warp_reference
 
 
@@ -65,7 +67,9 @@ def register_experiments(register: Register) -> None:
 
 @hookimpl
 def register_references(register: Register) -> None:
-    register("warp", warp_reference)
+    # every reference is refused, with one line, where the batches hold no images and poses
+    for name, reference in (("copy-nearest", copy_nearest), ("mean-support", mean_support), ("warp", warp_reference)):
+        register(name, of_images_and_poses(name, reference))
 
 
 @hookimpl

@@ -14,8 +14,8 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
-from metaframe.api import keypoint_distances
 from metaframe_pose2im.appearance import keypoints_of
+from metaframe_pose2im.references import keypoint_distances
 
 GAP = 2  # pixels of dark grey between panels, so frames of similar colour stay apart
 GAP_COLOUR = 40

@@ -1,4 +1,4 @@
-"""Registers task ``video-shot`` and the commands of the video plugin (``metaframe prepare``)."""
+"""Registers task ``video-shot`` and the video plugin's commands (``metaframe retarget``, ``metaframe prepare``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def register_tasks(register: Register) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
+    from metaframe_video.retarget import cli as retarget_cli  # noqa: PLC0415 - PyAV only for the command line
+
+    cli.command("retarget")(retarget_cli.retarget_command)
     # `prepare` is optional: the task works without it (e.g. while it is being written, or trimmed out).
     if importlib.util.find_spec("metaframe_video.prepare") is None:
         return

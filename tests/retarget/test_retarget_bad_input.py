@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import metaframe.retarget as retarget_module
+import metaframe_video.retarget.render as retarget_module
 from metaframe.testing import run_cli
 from tests.retarget.conftest import dancer, write_frames, write_mp4, write_openpose
 

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from metaframe.api import Batch, Footage, UsageError, say
+from metaframe.api import Batch, UsageError, say
 from metaframe_video.dataset import frame_paths, read_index, read_keypoints
 from metaframe_video.keypoints import COCO17
+from metaframe_video.retarget.contract import Footage
 from metaframe_video.synthetic.world import cache_root, dataset_folder
 from metaframe_video.task.splits import ShotRecord
 from metaframe_video.task.video_shot import VideoShotTasks

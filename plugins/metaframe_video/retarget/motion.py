@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from metaframe.api import Batch, Footage, Motion, UsageError
+from metaframe.api import Batch, UsageError
 from metaframe_video.contact_sheet import draw_skeleton
+from metaframe_video.retarget.contract import Footage, Motion
 from metaframe_video.retarget.footage import Clip, open_clip
 from metaframe_video.retarget.normalize import carry, stance
 from metaframe_video.retarget.smooth import RADIUS, SIGMA, smooth

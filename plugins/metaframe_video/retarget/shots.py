@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from metaframe.api import FOOTAGE, Batch, Footage, Motion, parse_options
+from metaframe.api import SHOW, Batch, parse_options
+from metaframe_video.retarget.contract import FOOTAGE, Footage, Motion
 from metaframe_video.retarget.footage import target_examples
 from metaframe_video.retarget.motion import source_motion
 from metaframe_video.task.video_shot import VideoShotOptions, VideoShotTasks
@@ -18,7 +19,7 @@ from metaframe_video.task.video_shot import VideoShotOptions, VideoShotTasks
 class FootageShotTasks(VideoShotTasks):
     """Video-shot tasks that also read a target person and a source motion from footage."""
 
-    capabilities = frozenset({FOOTAGE})
+    capabilities = frozenset({SHOW, FOOTAGE})
 
     def target_examples(self, target: Footage, k: int | None) -> Batch:
         """K frames of the person in ``target`` (a video, photos, a dataset, synthetic:DANCER) to personalize on."""

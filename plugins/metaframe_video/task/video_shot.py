@@ -13,6 +13,7 @@ generator they are given. Evaluation tasks are one per held-out shot, with K sup
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+from torch import Tensor
 
-from metaframe.api import Batch, Task, TaskSampler, UsageError, parse_options, say
+from metaframe.api import SHOW, Batch, Task, TaskSampler, UsageError, parse_options, say
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
+from metaframe_video.framesheet import show_frames
 from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
 from metaframe_video.task import pose
 from metaframe_video.task.splits import ShotRecord, assign_splits, support_end
@@ -96,6 +99,7 @@ class VideoShotTasks(TaskSampler):
 
     # pose heatmaps (C = info["in_channels"]), S×S frames in [-1, 1], COCO-17 keypoints (x, y in pixels, score)
     batch_keys = {"pose": ("B", "C", "S", "S"), "image": ("B", 3, "S", "S"), "keypoints": ("B", 17, 3)}
+    capabilities = frozenset({SHOW})
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k
@@ -116,6 +120,10 @@ class VideoShotTasks(TaskSampler):
         self.train = self.usable(train, options.query, "training")
         self.eval = self.usable(eval_, options.eval_query, "evaluation")
         self.root = root
+
+    def show(self, examples: Mapping[str, Tensor], folder: Path) -> dict[str, Any]:
+        """Rows of frames as a strip (PNG), a side-by-side mp4 and ``frames.safetensors`` (:func:`show_frames`)."""
+        return show_frames(examples, folder)
 
     @property
     def info(self) -> dict[str, Any]:

@@ -1,14 +1,19 @@
-"""Frames as pictures and movies: a labelled strip of frame rows (PNG) and frame sets side by side (mp4)."""
+"""Frames as pictures and movies: a labelled strip of frame rows (PNG) and frame sets side by side (mp4);
+:func:`show_frames` is the ``video-shot`` task's ``show`` (what an experiment's ``Render`` stage writes)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.checkpoint import atomic_write
+from metaframe.api import atomic_write, write_weights
+
+SHOW_FPS = 30.0  # frames per second of the side-by-side mp4 of held-out frames
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -39,7 +44,7 @@ def frame_strip(rows: dict[str, torch.Tensor], columns: int = 8, gap: int = 2) -
 
 def write_side_by_side(path: Path, panels: list[torch.Tensor], fps: float) -> None:
     """The frame sets side by side as an mp4, written under a temporary name and renamed."""
-    from metaframe.videofile import VideoWriter  # noqa: PLC0415 - PyAV only when an mp4 is written
+    from metaframe_video.videofile import VideoWriter  # noqa: PLC0415 - PyAV only when an mp4 is written
 
     joined = torch.cat(panels, dim=2).numpy()  # B×H×(W·n)×3
 
@@ -53,3 +58,14 @@ def write_side_by_side(path: Path, panels: list[torch.Tensor], fps: float) -> No
 def save_picture(path: Path, picture: np.ndarray) -> None:
     """A uint8 H×W×3 array as a PNG, written under a temporary name and renamed."""
     atomic_write(path, lambda tmp: Image.fromarray(picture).save(tmp, format="PNG"))
+
+
+def show_frames(examples: Mapping[str, torch.Tensor], folder: Path, fps: float = SHOW_FPS) -> dict[str, Any]:
+    """Rows of frames (B×3×H×W in [-1, 1], keyed by label, the real ones first) as ``frames.safetensors``
+    (uint8), ``strip.png`` (a row of frames per label) and ``frames.mp4`` (the rows side by side, at ``fps``)."""
+    frames = {label: to_uint8(values) for label, values in examples.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    write_weights(folder / "frames.safetensors", {key: value.contiguous() for key, value in frames.items()})
+    save_picture(folder / "strip.png", frame_strip(frames))
+    write_side_by_side(folder / "frames.mp4", list(frames.values()), fps)
+    return {"frames": len(next(iter(frames.values()))), "strip": "strip.png", "mp4": "frames.mp4"}

@@ -1,9 +1,9 @@
 """Retargeting: personalize a model to a target person from K examples, then render a source's motion as them.
 
 Nothing here knows what a pose or a person is. The task reads the target's examples and the source's
-motion (capability :data:`~metaframe.protocols.FOOTAGE`), the model draws a frame for each pose
-(:data:`~metaframe.protocols.RENDER`), and the algorithm that trained the model says how it is
-personalized (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`, as in ``eval``). This module times
+motion (capability :data:`~metaframe_video.retarget.contract.FOOTAGE`), the model draws a frame for each pose
+(capability ``render``), and the algorithm that trained the model says how it is personalized
+(``OuterAlgorithm.personalize``, as in ``eval``). This module times
 the two stages and writes the MP4 — under a temporary name renamed when complete, so no partial file
 is ever under its name — then a contact sheet and a JSON summary beside it.
 """
@@ -11,7 +11,7 @@ is ever under its name — then a contact sheet and a JSON summary beside it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +21,22 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from metaframe.checkpoint import atomic_write, write_json
-from metaframe.errors import UsageError
-from metaframe.progress import Stage
-from metaframe.protocols import FOOTAGE, RENDER, Batch, Motion, TaskModel, TaskSampler, batch_size, batch_to
-from metaframe.videofile import VideoWriter
+from metaframe.api import (
+    RENDER,
+    ProgressStage,
+    Batch,
+    Personalize,
+    TaskModel,
+    TaskSampler,
+    UsageError,
+    atomic_write,
+    batch_size,
+    batch_to,
+    write_json,
+)
+from metaframe_video.retarget.contract import FOOTAGE, Motion
+from metaframe_video.videofile import VideoWriter
 
-Personalize = Callable[[TaskModel, Batch, int, str], Any]  # (model, support, steps, schedule)
 RENDER_CHUNK = 16  # frames drawn at once: bounds memory on long sources
 SHEET_ROWS = 6
 SHEET_TITLES = ("source", "pose", "result")
@@ -101,16 +110,16 @@ def personalize_timed(model: TaskModel, personalize: Personalize, support: Batch
     torch.manual_seed(plan.seed)
     support = batch_to(support, model.device)
     started = time.perf_counter()
-    with Stage("personalize", plan.steps, plan.show_progress) as stage, counting_steps(model, stage):
+    with ProgressStage("personalize", plan.steps, plan.show_progress) as stage, counting_steps(model, stage):
         personalize(model, support, plan.steps, plan.schedule)
     model.train(False)
     return time.perf_counter() - started
 
 
 @contextmanager
-def counting_steps(model: TaskModel, stage: Stage) -> Iterator[None]:
+def counting_steps(model: TaskModel, stage: ProgressStage) -> Iterator[None]:
     """Advance ``stage`` at each of ``model``'s inner steps: a personalization rule takes no callback, and
-    the default one (:func:`metaframe.loop.adapt`) calls ``inner_step`` once per iteration."""
+    the default one (``metaframe.api.adapt``) calls ``inner_step`` once per iteration."""
     inner = model.inner_step
 
     def step(batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
@@ -176,7 +185,7 @@ def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPla
         raise UsageError("the source has no frames to render; give a longer source")
     rows = set(np.linspace(0, count - 1, min(SHEET_ROWS, count)).round().astype(int).tolist())
     started = time.perf_counter()
-    with VideoWriter(path, motion.fps) as writer, Stage("render", count, plan.show_progress) as stage:
+    with VideoWriter(path, motion.fps) as writer, ProgressStage("render", count, plan.show_progress) as stage:
         for start in range(0, count, RENDER_CHUNK):
             stop = min(count, start + RENDER_CHUNK)
             tick = time.perf_counter()

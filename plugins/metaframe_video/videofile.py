@@ -1,7 +1,7 @@
 """Writing an MP4 with PyAV, frame batch by frame batch.
 
 The file is written under a temporary name beside its destination and renamed over it when complete
-(:func:`metaframe.checkpoint.atomic_write`), so nothing half-written is ever under the final name.
+(``metaframe.api.atomic_write``), so nothing half-written is ever under the final name.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from types import TracebackType
 import av
 import numpy as np
 
-from metaframe.errors import UsageError
+from metaframe.api import UsageError
 
 CODECS = ("libx264", "mpeg4")  # H.264, which every player reads, where this FFmpeg has it; else MPEG-4 part 2
 QUALITY = {"libx264": {"crf": "18", "preset": "medium"}, "mpeg4": {"qscale": "2"}}

@@ -1,32 +1,23 @@
 """``metaframe retarget``: an MP4 of the target person performing the source's motion.
 
-The command rebuilds a trained run's model, task and personalization rule as ``eval`` does, checks that
-the model renders frames for poses and that the task reads footage, then hands over to
-:func:`metaframe.retarget.retarget`.
+The command rebuilds a trained run's model, task and personalization rule as ``eval`` does
+(``metaframe.api.trained_session``, ``personalizer``), checks that the model renders frames for poses
+and that the task reads footage, then hands over to :func:`metaframe_video.retarget.render.retarget`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
-from metaframe.checkpoint import load_into
-from metaframe.cli.options import DeviceOption, QuietOption, number_option
-from metaframe.config import RunConfig
-from metaframe.errors import UsageError
-from metaframe.evaluation import personalization_rule
-from metaframe.output import emit, say
-from metaframe.plugins import get_plugins
-from metaframe.protocols import Footage, batch_size
-from metaframe.retarget import RetargetPlan, check_capabilities, retarget
-from metaframe.rundir import RunDir
-from metaframe.session import build_session
-from metaframe.videofile import check_video_output
+from metaframe.api import UsageError, batch_size, emit, personalizer, say, trained_session
+from metaframe_video.retarget.contract import Footage, FootageReader
+from metaframe_video.retarget.render import RetargetPlan, check_capabilities, retarget
+from metaframe_video.videofile import check_video_output
 
 FOOTAGE_KINDS = "footage the run's task reads (e.g. a clip file, a folder of frames, one image; see the task's docs)"
 TARGET_HELP = f"The person to show: {FOOTAGE_KINDS} (one image: K = 1)."
@@ -39,6 +30,15 @@ KEYPOINTS_HELP = "A folder of keypoint files another tool wrote (one per frame),
 K_HELP = "Target frames to personalize on (default: the run's K, or all the target has if fewer)."
 SEED_HELP = "Seeds personalization: equal seeds give equal results on the CPU (default: the run's seed)."
 PERSON_HELP = "Who to follow when several people are in view: 'largest' or N (0 = the leftmost)."
+# the options the core's commands share (metaframe.cli.options), written again: a plugin reads only metaframe.api
+DEVICE_HELP = "Where to compute: auto (CUDA when present), cpu, cuda or cuda:N."
+DeviceOption = Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bars.")]
+
+
+def number_option(name: str, help: str, minimum: int | None = 1) -> Any:
+    """A typer option for a whole number (``N`` in ``--help``), at least ``minimum``."""
+    return typer.Option(name, min=minimum, metavar="N", help=help)
 
 
 def retarget_command(
@@ -74,14 +74,13 @@ def retarget_command(
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)
     check_video_output(out)
-    config = run_config(init, {"k": k, "t": t, "seed": seed, "device": device})
-    plugins = get_plugins()
-    session = build_session(config, plugins, load=False)  # the run's data is not needed: the footage is
+    session = trained_session(init, {"k": k, "t": t, "seed": seed, "device": device})  # the footage is the data
+    config = session.config
     check_capabilities(config.model, session.model, config.task, session.sampler)
-    weights = RunDir(init).weights
-    personalize = personalization_rule(plugins, session, weights, load_into(session.model, weights))
-    support = session.sampler.target_examples(goal, k)
-    motion = session.sampler.source_motion(motion_from, goal, smooth=not no_smooth, normalize=not no_normalize)
+    personalize = personalizer(session, init)
+    reader = cast(FootageReader, session.sampler)  # check_capabilities: it declares footage
+    support = reader.target_examples(goal, k)
+    motion = reader.source_motion(motion_from, goal, smooth=not no_smooth, normalize=not no_normalize)
     settings = config.settings
     say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
     plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, not quiet)
@@ -89,17 +88,6 @@ def retarget_command(
     summary = retarget(session.model, personalize, support, motion, out, plan, about)
     emit(json.dumps(summary, indent=2))
     say(f"wrote {out}: {summary['frames']} frames at {summary['fps']:g} fps; look at {summary['contact_sheet']}")
-
-
-def run_config(init: Path, explicit: dict[str, Any]) -> RunConfig:
-    """The configuration of the run folder ``init``, with the options given on the command line."""
-    rundir = RunDir(init)
-    if not rundir.config.is_file():
-        what = "does not exist" if not init.exists() else "holds no run (no run.json)"
-        raise UsageError(f"--init {init} {what}; give the run folder of a trained model, e.g. runs/<name>")
-    config = rundir.run_config()
-    changes = {key: value for key, value in explicit.items() if value is not None}
-    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, **changes))
 
 
 def default_out(target: Footage, source: Footage) -> Path:
