@@ -7,8 +7,8 @@ import json
 
 import torch
 
-from metaframe_pose2im.references import copy_nearest, mean_support
 from metaframe.testing import run_cli
+from metaframe_pose2im.references import copy_nearest, mean_support
 from tests.video.conftest import TINY
 
 

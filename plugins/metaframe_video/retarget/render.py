@@ -23,9 +23,9 @@ from PIL import Image, ImageDraw
 
 from metaframe.api import (
     RENDER,
-    ProgressStage,
     Batch,
     Personalize,
+    ProgressStage,
     TaskModel,
     TaskSampler,
     UsageError,
