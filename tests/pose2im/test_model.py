@@ -8,7 +8,7 @@ import torch
 from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
-from metaframe.protocols import FUNCTIONAL, SAMPLES, Task
+from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, Task
 from metaframe.testing import check_model
 from metaframe_pose2im.metrics import temporal_coherence
 from metaframe_pose2im.options import SCALES, scale_size
@@ -192,6 +192,15 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
     with torch.no_grad():
         whole = model.generate(query["pose"])  # the chunks must add up to the coherence of all frames at once
     assert scores["temporal_std"] == pytest.approx(temporal_coherence(whole), rel=1e-5)
+
+
+def test_render_draws_frames_in_range_from_the_poses_alone(batch):
+    # the engine checks render's shape (check_model); what a frame is, is the model's own business
+    model = tiny()
+    assert RENDER in model.capabilities and model.predicts == "image"
+    model.set_support(batch)
+    frames = model.render({key: value for key, value in batch.items() if key != "image"})
+    assert frames.shape == batch["image"].shape and frames.min() >= -1 and frames.max() <= 1
 
 
 def test_render_samples_shows_pose_generated_and_real(batch):
