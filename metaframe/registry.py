@@ -53,12 +53,10 @@ def summary_of(factory: Any) -> str:
     return paragraph if end < 0 else paragraph[: end + 1]
 
 
-def legacy_declarations(factory: Any) -> dict[str, Any]:
-    """The ``requires``, ``options`` and ``test_options`` attributes that plugins written before the typed
-    registrar stuck on their factory functions, so that such plugins keep working unchanged."""
-    if not inspect.isfunction(factory):
-        return {}
-    return {key: getattr(factory, key) for key in DECLARATIONS if hasattr(factory, key)}
+def factory_declarations(factory: Any) -> list[str]:
+    """The declarations (of :data:`DECLARATIONS`) stuck on ``factory`` as attributes, as plugins did before
+    the typed registrar; 0.2.0 reads them no more, so :class:`Registrar` refuses such a factory."""
+    return [key for key in DECLARATIONS if inspect.isfunction(factory) and hasattr(factory, key)]
 
 
 class Registry:
@@ -146,22 +144,31 @@ class Registrar:
         test_options: Mapping[str, Any] | None = None,
     ) -> None:
         """Register ``factory`` under ``name`` (see :class:`Entry` for what each argument means)."""
-        given = {"requires": requires, "options": options, "test_options": test_options}
+        given: dict[str, Any] = {"requires": requires, "options": options, "test_options": test_options}
         self.registry.check_declarations(name, self.plugin, [key for key, value in given.items() if value is not None])
         self.registry.check_new(name, self.plugin)
         if name in self.pending:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
-        legacy = {k: v for k, v in legacy_declarations(factory).items() if k in self.registry.accepts}
-        declared = {**legacy, **{k: v for k, v in given.items() if v is not None}}
+        self.refuse_attributes(name, factory)
         self.pending[name] = Entry(
             name,
             factory,
             summary or summary_of(factory),
             self.plugin,
-            frozenset(declared.get("requires", ())),
-            declared.get("options"),
-            MappingProxyType(dict(declared.get("test_options", {}))),
+            frozenset(requires or ()),
+            options,
+            MappingProxyType(dict(test_options or {})),
         )
+
+    def refuse_attributes(self, name: str, factory: Any) -> None:
+        """Raise :class:`PluginError` when ``factory`` carries its declarations as attributes (removed in 0.2.0)."""
+        stuck = factory_declarations(factory)
+        if stuck:
+            keywords = ", ".join(f"{key}=..." for key in stuck)
+            raise PluginError(
+                f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} with {', '.join(stuck)} set on its "
+                f"factory; attributes on the factory were removed in 0.2.0: use register({name!r}, ..., {keywords})"
+            )
 
     def commit(self) -> None:
         """Add every held-back entry to the registry."""

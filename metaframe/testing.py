@@ -31,7 +31,7 @@ from metaframe.loop import adapt
 from metaframe.params import restore, snapshot
 from metaframe.plugins import Plugins, load_plugins, use_plugins
 from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
-from metaframe.registry import Entry, legacy_declarations
+from metaframe.registry import Entry
 
 __all__ = [
     "CliResult",
@@ -48,12 +48,15 @@ __all__ = [
 ]
 
 
-def options_for_tests(entry: Entry | Any) -> dict[str, Any]:
+def options_for_tests(entry: Entry) -> dict[str, Any]:
     """The smallest options a registry entry declares for tests (``register(..., test_options=...)``),
-    else none. Given a bare factory, as before the typed registrar, its ``test_options`` attribute."""
-    if isinstance(entry, Entry):
-        return dict(entry.test_options)
-    return dict(legacy_declarations(entry).get("test_options", {}))
+    else none."""
+    if not isinstance(entry, Entry):  # a bare factory, whose test_options attribute 0.2.0 no longer reads
+        raise TypeError(
+            f"options_for_tests takes a registry entry (e.g. plugins.models.get(name)), not {entry!r}; "
+            "a factory's test_options attribute was removed in 0.2.0: use register(..., test_options=...)"
+        )
+    return dict(entry.test_options)
 
 
 def check_sampler(sampler: TaskSampler, k: int) -> None:

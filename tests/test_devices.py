@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from metaframe.api import Task
 from metaframe.plugins import load_plugins
 from metaframe.scoring import mean_scores, personalize_and_score
 from metaframe.testing import options_for_tests, small_settings
 from metaframe_pose2im.model import build
 from metaframe_pose2im.options import scale_size
-from metaframe.api import Task
 from tests.devices import DEVICES
 from tests.pose2im.conftest import make_batch
 
