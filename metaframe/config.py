@@ -97,6 +97,24 @@ class Preset:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def preset_problem(preset: object) -> str | None:
+    """What makes ``preset`` wrong whatever else is installed, or None; checked when a plugin registers it
+    (that its names are registered and its tables parse is checked when it is used:
+    :func:`metaframe.resolve.check_preset_options`)."""
+    if not isinstance(preset, Preset):
+        return f"is a {type(preset).__name__}, not a metaframe.api.Preset"
+    tables = sorted(set(preset.options) - set(SECTIONS))
+    if tables:
+        return f"has option table {tables[0]!r}; a preset's tables are {', '.join(SECTIONS)}"
+    if preset.algorithm is None and preset.options.get("algorithm"):
+        return "sets algorithm options but is for any algorithm; name the algorithm they are for"
+    try:
+        parse_options(RunSettings, dict(preset.settings), "run")
+    except UsageError as error:
+        return f"settings: {error}"
+    return None
+
+
 @dataclass
 class RunConfig:
     """Everything that determines a run: names, engine settings and plugin options."""

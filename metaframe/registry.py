@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -63,11 +63,16 @@ class Registry:
     """A mapping from names to :class:`Entry`, for one kind of thing (``"algorithm"``, ``"model"`` ...).
 
     :param accepts: the keyword declarations (of :data:`DECLARATIONS`) this kind takes.
+    :param problem: what is wrong with a factory of this kind on its own (None: nothing), checked when a
+        plugin registers it (e.g. :func:`metaframe.config.preset_problem`).
     """
 
-    def __init__(self, kind: str, accepts: Iterable[str] = ()) -> None:
+    def __init__(
+        self, kind: str, accepts: Iterable[str] = (), problem: Callable[[Any], str | None] | None = None
+    ) -> None:
         self.kind = kind
         self.accepts = frozenset(accepts)
+        self.problem = problem
         self._entries: dict[str, Entry] = {}
 
     def add(self, entry: Entry) -> None:
@@ -150,6 +155,9 @@ class Registrar:
         if name in self.pending:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
         self.refuse_attributes(name, factory)
+        problem = self.registry.problem(factory) if self.registry.problem else None
+        if problem:
+            raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {problem}")
         self.pending[name] = Entry(
             name,
             factory,
