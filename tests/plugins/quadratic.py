@@ -80,6 +80,10 @@ class Quadratic(TaskModel):
     def losses(self, batch: Batch) -> dict[str, Tensor]:
         return {"point": half_squared_distance(self.networks["point"].w, batch)}
 
+    def memory_estimate(self, examples: int) -> int:
+        """The support batch, its loss's gradient and autograd's copies, in float32 (×4)."""
+        return examples * 4 * 4 * self.networks["point"].w.numel()
+
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:
         return {"distance": (self.networks["point"].w - batch["c"][0]).norm().item()}
