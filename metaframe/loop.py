@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # names for the annotations only: protocols.py imports this m
 def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay") -> float:
     """Multiplier of the inner learning rate at ``iteration`` (0-based) of ``total``.
 
-    ``hold-then-decay``: constant for the first half, then linear decay towards 0 (pix2pixHD's
-    schedule): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
+    ``hold-then-decay``: constant for the first half, then linear decay towards 0 (a usual
+    fine-tuning schedule): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
     ``constant``: always 1. Any other name is a :class:`~metaframe.errors.UsageError`.
     """
     check_schedule(schedule)
