@@ -26,13 +26,18 @@ SECTIONS = ("algorithm", "model", "task")
 T = TypeVar("T")
 INNER_SCHEDULES = ("hold-then-decay", "constant", "linear")
 """The inner learning-rate schedules :func:`metaframe.loop.inner_lr_factor` knows."""
-SCHEDULE_ALIASES = {"paper": "hold-then-decay"}
-"""Deprecated names still accepted (run folders and config files written before the rename say ``paper``)."""
+REMOVED_SCHEDULES = {"paper": ("0.2.0", "hold-then-decay")}
+"""Inner schedule names no longer accepted: the version that removed each, and the name to use instead."""
 
 
-def schedule_name(name: str) -> str:
-    """The current name of inner schedule ``name`` (a deprecated alias becomes what it stands for)."""
-    return SCHEDULE_ALIASES.get(name, name)
+def check_schedule(name: str) -> None:
+    """Raise :class:`UsageError` unless ``name`` is one of :data:`INNER_SCHEDULES`; a removed name says
+    what replaced it."""
+    if name in REMOVED_SCHEDULES:
+        version, replacement = REMOVED_SCHEDULES[name]
+        raise UsageError(f"inner_schedule {name!r} was removed in {version}; use {replacement}")
+    if name not in INNER_SCHEDULES:
+        raise UsageError(f"inner_schedule must be {', '.join(INNER_SCHEDULES)}, got {name!r}")
 
 
 @dataclass
@@ -46,8 +51,7 @@ class RunSettings:
     :param seed: seeds task sampling and initialization; runs with equal seeds are identical on CPU.
     :param device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
     :param inner_schedule: inner learning rate over T iterations: ``hold-then-decay`` (constant for T/2,
-        then linear decay to 0), ``constant`` or ``linear`` (decay from the first iteration); ``paper``
-        is a deprecated alias of ``hold-then-decay``.
+        then linear decay to 0), ``constant`` or ``linear`` (decay from the first iteration).
     :param checkpoint_every: save resumable state every N meta-iterations (and always at the end).
     :param sample_every: save a sample picture every N meta-iterations (0: only at the end).
     :param log_every: write a metrics line every N meta-iterations.
@@ -74,10 +78,7 @@ class RunSettings:
             raise UsageError(f"seed must be between 0 and 2**63 - 1, got {self.seed}")
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
             raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        # an old run.json says "paper": normalized here, so --resume sees no change and run.json the new name
-        self.inner_schedule = schedule_name(self.inner_schedule)
-        if self.inner_schedule not in INNER_SCHEDULES:
-            raise UsageError(f"inner_schedule must be {', '.join(INNER_SCHEDULES)}, got {self.inner_schedule!r}")
+        check_schedule(self.inner_schedule)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,24 @@ class Preset:
     task: str
     settings: dict[str, Any] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def preset_problem(preset: object) -> str | None:
+    """What makes ``preset`` wrong whatever else is installed, or None; checked when a plugin registers it
+    (that its names are registered and its tables parse is checked when it is used:
+    :func:`metaframe.resolve.check_preset_options`)."""
+    if not isinstance(preset, Preset):
+        return f"is a {type(preset).__name__}, not a metaframe.api.Preset"
+    tables = sorted(set(preset.options) - set(SECTIONS))
+    if tables:
+        return f"has option table {tables[0]!r}; a preset's tables are {', '.join(SECTIONS)}"
+    if preset.algorithm is None and preset.options.get("algorithm"):
+        return "sets algorithm options but is for any algorithm; name the algorithm they are for"
+    try:
+        parse_options(RunSettings, dict(preset.settings), "run")
+    except UsageError as error:
+        return f"settings: {error}"
+    return None
 
 
 @dataclass

@@ -81,7 +81,9 @@ def register_presets(register: Register) -> None:
 
     :param register: call ``register(name, preset, summary=None)`` with a
         :class:`metaframe.config.Preset`. A preset whose algorithm, model and task all match a run's is
-        applied to that run automatically unless another preset is named.
+        applied to that run automatically unless another preset is named. A malformed preset (not a
+        ``Preset``, settings that are not engine settings, an unknown option table) fails the plugin when
+        it registers; its names and option tables are checked against what is installed when it is used.
     """
 
 

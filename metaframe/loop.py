@@ -13,7 +13,7 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 from metaframe import distributed
-from metaframe.config import RunSettings, schedule_name
+from metaframe.config import RunSettings, check_schedule
 from metaframe.faults import crash_point
 
 if TYPE_CHECKING:  # names for the annotations only: protocols.py imports this module (the default personalize)
@@ -25,9 +25,9 @@ def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay
 
     ``hold-then-decay``: constant for the first half, then linear decay towards 0 (a usual
     fine-tuning schedule): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
-    ``constant``: always 1. ``paper`` is a deprecated alias of ``hold-then-decay``.
+    ``constant``: always 1. Any other name is a :class:`~metaframe.errors.UsageError`.
     """
-    schedule = schedule_name(schedule)
+    check_schedule(schedule)
     if schedule == "constant":
         return 1.0
     hold = total // 2 if schedule == "hold-then-decay" else 0

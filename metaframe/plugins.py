@@ -18,6 +18,7 @@ from typing import Any
 import pluggy
 
 from metaframe import hookspecs
+from metaframe.config import preset_problem
 from metaframe.registry import DECLARATIONS, Registrar, Registry
 
 GROUP = "metaframe"
@@ -50,7 +51,7 @@ class Plugins:
     algorithms: Registry = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
     models: Registry = field(default_factory=lambda: Registry("model", ("options", "test_options")))
     tasks: Registry = field(default_factory=lambda: Registry("task", ("options", "test_options")))
-    presets: Registry = field(default_factory=lambda: Registry("preset"))
+    presets: Registry = field(default_factory=lambda: Registry("preset", problem=preset_problem))
     experiments: Registry = field(default_factory=lambda: Registry("experiment"))
     references: Registry = field(default_factory=lambda: Registry("reference"))
 

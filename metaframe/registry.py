@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -53,23 +53,26 @@ def summary_of(factory: Any) -> str:
     return paragraph if end < 0 else paragraph[: end + 1]
 
 
-def legacy_declarations(factory: Any) -> dict[str, Any]:
-    """The ``requires``, ``options`` and ``test_options`` attributes that plugins written before the typed
-    registrar stuck on their factory functions, so that such plugins keep working unchanged."""
-    if not inspect.isfunction(factory):
-        return {}
-    return {key: getattr(factory, key) for key in DECLARATIONS if hasattr(factory, key)}
+def factory_declarations(factory: Any) -> list[str]:
+    """The declarations (of :data:`DECLARATIONS`) stuck on ``factory`` as attributes, as plugins did before
+    the typed registrar; 0.2.0 reads them no more, so :class:`Registrar` refuses such a factory."""
+    return [key for key in DECLARATIONS if inspect.isfunction(factory) and hasattr(factory, key)]
 
 
 class Registry:
     """A mapping from names to :class:`Entry`, for one kind of thing (``"algorithm"``, ``"model"`` ...).
 
     :param accepts: the keyword declarations (of :data:`DECLARATIONS`) this kind takes.
+    :param problem: what is wrong with a factory of this kind on its own (None: nothing), checked when a
+        plugin registers it (e.g. :func:`metaframe.config.preset_problem`).
     """
 
-    def __init__(self, kind: str, accepts: Iterable[str] = ()) -> None:
+    def __init__(
+        self, kind: str, accepts: Iterable[str] = (), problem: Callable[[Any], str | None] | None = None
+    ) -> None:
         self.kind = kind
         self.accepts = frozenset(accepts)
+        self.problem = problem
         self._entries: dict[str, Entry] = {}
 
     def add(self, entry: Entry) -> None:
@@ -146,22 +149,34 @@ class Registrar:
         test_options: Mapping[str, Any] | None = None,
     ) -> None:
         """Register ``factory`` under ``name`` (see :class:`Entry` for what each argument means)."""
-        given = {"requires": requires, "options": options, "test_options": test_options}
+        given: dict[str, Any] = {"requires": requires, "options": options, "test_options": test_options}
         self.registry.check_declarations(name, self.plugin, [key for key, value in given.items() if value is not None])
         self.registry.check_new(name, self.plugin)
         if name in self.pending:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
-        legacy = {k: v for k, v in legacy_declarations(factory).items() if k in self.registry.accepts}
-        declared = {**legacy, **{k: v for k, v in given.items() if v is not None}}
+        self.refuse_attributes(name, factory)
+        problem = self.registry.problem(factory) if self.registry.problem else None
+        if problem:
+            raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {problem}")
         self.pending[name] = Entry(
             name,
             factory,
             summary or summary_of(factory),
             self.plugin,
-            frozenset(declared.get("requires", ())),
-            declared.get("options"),
-            MappingProxyType(dict(declared.get("test_options", {}))),
+            frozenset(requires or ()),
+            options,
+            MappingProxyType(dict(test_options or {})),
         )
+
+    def refuse_attributes(self, name: str, factory: Any) -> None:
+        """Raise :class:`PluginError` when ``factory`` carries its declarations as attributes (removed in 0.2.0)."""
+        stuck = factory_declarations(factory)
+        if stuck:
+            keywords = ", ".join(f"{key}=..." for key in stuck)
+            raise PluginError(
+                f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} with {', '.join(stuck)} set on its "
+                f"factory; attributes on the factory were removed in 0.2.0: use register({name!r}, ..., {keywords})"
+            )
 
     def commit(self) -> None:
         """Add every held-back entry to the registry."""

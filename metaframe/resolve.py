@@ -12,7 +12,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from metaframe.config import Preset, RunConfig, assignments_to_layer, build_run_config, read_toml
+from metaframe.config import (
+    SECTIONS,
+    Preset,
+    RunConfig,
+    assignments_to_layer,
+    build_run_config,
+    parse_options,
+    read_toml,
+)
 from metaframe.errors import UsageError
 from metaframe.plugins import Plugins
 
@@ -37,6 +45,29 @@ def check_preset(name: str, preset: Preset, algorithm: str, model: str, task: st
     for key, value in wanted.items():
         if value is not None and value != given[key]:
             raise UsageError(f"preset {name!r} is for {key} {value!r}, not {given[key]!r}")
+
+
+def check_tables(plugins: Plugins, names: Mapping[str, str | None], tables: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each of ``names`` (``{"algorithm": ..., "model": ..., "task": ...}``, None: any) is registered, and
+    each option table parses as the options dataclass its plugin declared (``register(..., options=...)``)."""
+    registries = {"algorithm": plugins.algorithms, "model": plugins.models, "task": plugins.tasks}
+    for section in SECTIONS:
+        name = names.get(section)
+        if name is None:
+            continue
+        declared = registries[section].get(name).options
+        if declared is not None:
+            parse_options(declared, dict(tables.get(section, {})), section)
+
+
+def check_preset_options(plugins: Plugins, name: str, preset: Preset) -> None:
+    """Preset ``name`` names registered plugins and sets only options they declare, of the right types:
+    checked whenever a preset is used, so that a plugin's misspelt preset fails in one line naming it."""
+    names = {"algorithm": preset.algorithm, "model": preset.model, "task": preset.task}
+    try:
+        check_tables(plugins, names, preset.options)
+    except UsageError as error:
+        raise UsageError(f"preset {name!r}: {error}") from None
 
 
 def table_layer(table: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -71,6 +102,7 @@ def resolve(
     chosen = plugins.presets.get(preset).factory if preset else None
     if preset is not None and chosen is not None:
         check_preset(preset, chosen, algorithm, model, task)
+        check_preset_options(plugins, preset, chosen)
     layers = [
         dict(inherited or {}),
         file_layer(config_file),

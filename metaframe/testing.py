@@ -1,9 +1,10 @@
 """Helpers for testing metaframe and third-party plugins: contract checks and a CLI runner.
 
 Plugin authors can call :func:`check_sampler`, :func:`check_model` (which runs
-:func:`check_functional_inner_loop` for a functional model) and :func:`check_algorithm` from their own
-tests; metaframe runs them over every registered name. With :mod:`metaframe.api` it is the whole of
-metaframe a plugin's tests import (``load_plugins`` and ``use_plugins`` are here for them).
+:func:`check_functional_inner_loop` for a functional model), :func:`check_algorithm`,
+:func:`check_preset` and :func:`check_experiment` from their own tests; metaframe runs them over every
+registered name. With :mod:`metaframe.api` it is the whole of metaframe a plugin's tests import
+(``load_plugins`` and ``use_plugins`` are here for them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import functools
 import io
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,18 @@ from safetensors.torch import load_file
 from metaframe.batch_contract import batch_errors
 from metaframe.capabilities import capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
-from metaframe.config import RunSettings
+from metaframe.config import RunConfig, RunSettings, preset_problem
 from metaframe.errors import UsageError
+from metaframe.experiment import Render, Request, Score, Train, check_plan
 from metaframe.functional import functional_adapt
 from metaframe.loop import adapt
 from metaframe.params import restore, snapshot
 from metaframe.plugins import Plugins, load_plugins, use_plugins
 from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
-from metaframe.registry import Entry, legacy_declarations
+from metaframe.registry import Entry
+from metaframe.resolve import check_preset_options, check_tables
+from metaframe.runner import progress_bars
+from metaframe.stages import Runner, held_out_probe
 
 __all__ = [
     "CliResult",
@@ -39,6 +44,8 @@ __all__ = [
     "check_algorithm",
     "check_functional_inner_loop",
     "check_model",
+    "check_experiment",
+    "check_preset",
     "check_sampler",
     "load_plugins",
     "options_for_tests",
@@ -48,12 +55,15 @@ __all__ = [
 ]
 
 
-def options_for_tests(entry: Entry | Any) -> dict[str, Any]:
+def options_for_tests(entry: Entry) -> dict[str, Any]:
     """The smallest options a registry entry declares for tests (``register(..., test_options=...)``),
-    else none. Given a bare factory, as before the typed registrar, its ``test_options`` attribute."""
-    if isinstance(entry, Entry):
-        return dict(entry.test_options)
-    return dict(legacy_declarations(entry).get("test_options", {}))
+    else none."""
+    if not isinstance(entry, Entry):  # a bare factory, whose test_options attribute 0.2.0 no longer reads
+        raise TypeError(
+            f"options_for_tests takes a registry entry (e.g. plugins.models.get(name)), not {entry!r}; "
+            "a factory's test_options attribute was removed in 0.2.0: use register(..., test_options=...)"
+        )
+    return dict(entry.test_options)
 
 
 def check_sampler(sampler: TaskSampler, k: int) -> None:
@@ -164,6 +174,46 @@ def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Tas
         write_weights(weights, {k: v.detach().cpu().contiguous() for k, v in algorithm.meta_tensors().items()})
         algorithm.load_meta_tensors(load_file(weights))
     return logs
+
+
+def check_preset(plugins: Plugins, name: str) -> None:
+    """Preset ``name`` is a :class:`~metaframe.config.Preset` whose settings are engine settings, whose
+    algorithm, model and task are registered, and whose option tables parse as the options those plugins
+    declare (``register(..., options=...)``): a misspelt or mistyped option fails here."""
+    preset = plugins.presets.get(name).factory
+    problem = preset_problem(preset)
+    assert problem is None, f"preset {name!r} {problem}"
+    check_preset_options(plugins, name, preset)
+
+
+def check_experiment(plugins: Plugins, name: str, scales: Sequence[str] | None = None) -> None:
+    """Experiment ``name`` has scales, each with K and T sweeps of positive integers; its plan at each of
+    ``scales`` (default: all of them; a plan may draw held-out tasks, so a test picks the cheap ones) is
+    well formed, and every stage names registered plugins with option tables they declare."""
+    experiment = plugins.experiments.get(name).factory()
+    assert experiment.scales, f"experiment {name!r} has no scales"
+    for scale in experiment.scales:
+        ks, ts = experiment.sweeps(scale)
+        values = (*ks, *ts)
+        assert ks and ts and all(isinstance(v, int) and v >= 1 for v in values), f"{name} {scale}: {ks}, {ts}"
+    with tempfile.TemporaryDirectory() as folder:
+        runner = Runner(plugins, Path(folder), "cpu", progress_bars(False), False)
+        for scale in experiment.scales if scales is None else scales:
+            ks, ts = experiment.sweeps(scale)
+            stages = experiment.plan(Request(name, scale, (1,), ks, ts), held_out_probe(runner))
+            check_plan(stages)
+            for stage in stages:
+                config: RunConfig | None = None
+                if isinstance(stage, Train):
+                    config = runner.train_config(stage)
+                elif isinstance(stage, Score | Render):
+                    config = runner.eval_config(stage.model, stage.task, stage.assignments, [])
+                if config is not None:
+                    names = {"algorithm": config.algorithm, "model": config.model, "task": config.task}
+                    try:
+                        check_tables(plugins, names, config.options)
+                    except UsageError as error:
+                        raise AssertionError(f"{name} {scale}, stage {stage.name}: {error}") from None
 
 
 def small_settings(**changes: Any) -> RunSettings:

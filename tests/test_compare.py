@@ -7,7 +7,7 @@ import json
 import metaframe.runner
 from metaframe.testing import run_cli
 
-QUICK = ["--meta-iterations", "2", "--k", "3", "--t", "2", "--set", "task.eval_tasks=2", "--quiet"]
+QUICK = ["--meta-iterations", "2", "--k", "3", "--t", "2", "--quiet"]
 
 
 def test_an_algorithm_the_model_cannot_serve_is_refused_before_any_training(plugins, tmp_path):
@@ -20,7 +20,20 @@ def test_an_algorithm_the_model_cannot_serve_is_refused_before_any_training(plug
 
 def test_an_interrupted_comparison_resumes_and_keeps_finished_runs(plugins, tmp_path, monkeypatch):
     out = tmp_path / "cmp"
-    args = ["compare", "reptile", "pretrain", "--model", "mlp", "--task", "sine", *QUICK, "--out", str(out)]
+    args = [
+        "compare",
+        "reptile",
+        "pretrain",
+        "--model",
+        "mlp",
+        "--task",
+        "sine",
+        *QUICK,
+        "--set",
+        "task.eval_tasks=2",
+        "--out",
+        str(out),
+    ]
     original, trained = metaframe.runner.train, []
 
     def stop_at_the_second(run, show_progress=True):

@@ -1,7 +1,9 @@
-"""Contract tests over every registered algorithm, model and task: new plugins get them for free.
+"""Contract tests over every registered algorithm, model, task, preset and experiment: new plugins get
+them for free.
 
 Each entry may declare ``test_options`` (its smallest configuration) when it is registered; models are
-paired with every registered task whose ``info`` they accept and whose batch keys they can read.
+paired with every registered task whose ``info`` they accept and whose batch keys they can read. A
+preset's and an experiment's option tables are parsed against the options their plugins declare.
 """
 
 import pytest
@@ -12,7 +14,15 @@ from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.session import check_requirements
-from metaframe.testing import check_algorithm, check_model, check_sampler, options_for_tests, small_settings
+from metaframe.testing import (
+    check_algorithm,
+    check_experiment,
+    check_model,
+    check_preset,
+    check_sampler,
+    options_for_tests,
+    small_settings,
+)
 from tests.plugins import keyed, quadratic
 
 PLUGINS = load_plugins(extra=[("quadratic", quadratic), ("keyed", keyed)])
@@ -78,6 +88,19 @@ def test_declared_test_options_are_options_of_the_declared_table(kind, entry):
         assert not entry.test_options, f"{entry.name} declares test_options without its options dataclass"
         return
     parse_options(entry.options, dict(entry.test_options), kind)  # a stale key or value raises UsageError
+
+
+@pytest.mark.parametrize("name", PLUGINS.presets.names())
+def test_preset_contract(name):
+    check_preset(PLUGINS, name)
+
+
+@pytest.mark.parametrize("name", PLUGINS.experiments.names())
+def test_experiment_contract(name):
+    """Every scale's sweeps; the plan at ``tiny`` where an experiment has it (a scale for tests), else at
+    its default scale: planning draws the held-out tasks, which at the other scales means rendering them."""
+    scales = PLUGINS.experiments.get(name).factory().scales
+    check_experiment(PLUGINS, name, ["tiny"] if "tiny" in scales else scales[:1])
 
 
 @pytest.mark.parametrize("name", PLUGINS.references.names())

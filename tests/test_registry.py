@@ -79,8 +79,9 @@ def test_a_name_registered_twice_by_one_plugin_fails_it():
         registrar("t", object)
 
 
-def test_the_old_call_with_attributes_on_the_factory_still_works():
-    """A plugin written before the typed registrar: summary positional, declarations stuck on the function."""
+def test_declarations_stuck_on_the_factory_fail_the_plugin_naming_the_keywords():
+    """A plugin written before the typed registrar (declarations as attributes of the factory) is refused
+    when it loads, in one line naming what replaced them, not run without its requirements."""
 
     def build(options, model, settings):
         """Old style."""
@@ -94,7 +95,19 @@ def test_the_old_call_with_attributes_on_the_factory_still_works():
             register("old-style", build, "An algorithm registered the old way.")
 
     plugins = load_plugins(entry_points=[], extra=[("old", OldStyle())])
-    assert plugins.info("old").status == "ok", plugins.info("old").error
-    old = plugins.algorithms.get("old-style")
-    assert old.summary == "An algorithm registered the old way." and old.requires == {"functional"}
-    assert options_for_tests(old) == options_for_tests(build) == {"epsilon": 0.5}
+    info = plugins.info("old")
+    assert info.status != "ok" and "old-style" not in plugins.algorithms
+    assert (
+        "registers algorithm 'old-style' with requires, test_options set on its factory; attributes on the factory "
+        "were removed in 0.2.0: use register('old-style', ..., requires=..., test_options=...)" in info.error
+    ), info.error
+    assert "\n" not in info.error
+
+
+def test_options_for_tests_takes_an_entry_not_a_factory():
+    def build(options, model, settings):
+        """Old style."""
+
+    build.test_options = {"epsilon": 0.5}
+    with pytest.raises(TypeError, match="takes a registry entry.*use register\\(..., test_options=...\\)"):
+        options_for_tests(build)

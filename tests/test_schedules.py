@@ -1,5 +1,6 @@
 """Inner learning-rate schedules: named for what they do; ``paper``, the old name of
-``hold-then-decay``, is still read (old run folders, config files, ``--resume`` of an old run)."""
+``hold-then-decay``, was removed in 0.2.0 and says so wherever it is given (``--set``, a config file,
+an old run folder's ``run.json``)."""
 
 import json
 
@@ -28,10 +29,15 @@ def test_hold_then_decay_is_the_default_everywhere():
     assert factors("hold-then-decay", 10) == [inner_lr_factor(i, 10) for i in range(10)]
 
 
-@pytest.mark.parametrize("total", [1, 2, 5, 20])
-def test_paper_is_an_alias_of_hold_then_decay(total):
-    assert factors("paper", total) == factors("hold-then-decay", total)
-    assert RunSettings(inner_schedule="paper").inner_schedule == "hold-then-decay"
+REMOVED = "inner_schedule 'paper' was removed in 0.2.0; use hold-then-decay"
+
+
+def test_paper_was_removed_and_says_what_replaced_it():
+    with pytest.raises(UsageError) as refused:
+        RunSettings(inner_schedule="paper")
+    assert str(refused.value) == REMOVED
+    with pytest.raises(UsageError, match="was removed in 0.2.0; use hold-then-decay"):
+        inner_lr_factor(0, 4, "paper")
 
 
 def test_an_unknown_schedule_is_refused_naming_the_known_ones():
@@ -39,23 +45,43 @@ def test_an_unknown_schedule_is_refused_naming_the_known_ones():
         RunSettings(inner_schedule="fast")
 
 
-def test_an_old_run_record_differs_in_nothing_from_the_same_run_today():
+def test_an_unknown_schedule_is_refused_by_the_schedule_itself_too():
+    with pytest.raises(UsageError, match="got 'fast'"):
+        inner_lr_factor(0, 4, "fast")
+
+
+def test_a_run_record_that_says_paper_is_refused_naming_the_replacement():
     old = RunConfig("reptile", "mlp", "sine").to_json()
     old["settings"]["inner_schedule"] = "paper"
-    assert differences(RunConfig.from_json(old), RunConfig("reptile", "mlp", "sine")) == []
+    with pytest.raises(UsageError, match=REMOVED):
+        RunConfig.from_json(old)
+    today = RunConfig("reptile", "mlp", "sine")
+    assert differences(RunConfig.from_json(today.to_json()), today) == []
 
 
-def test_an_old_run_that_says_paper_resumes(plugins, tmp_path):
+@pytest.mark.parametrize("where", ["set", "config"])
+def test_paper_on_the_command_line_is_one_line_exit_2(plugins, tmp_path, where):
+    (tmp_path / "old.toml").write_text('inner_schedule = "paper"\n')
+    given = ["--set", "inner_schedule=paper"] if where == "set" else ["--config", str(tmp_path / "old.toml")]
+    result = run_cli(["run", "reptile", "--model", "quadratic", "--task", "points", "--meta-iterations", "1",
+                      "--quiet", "--out", str(tmp_path / "run"), *given])  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip() == f"error: {REMOVED}"
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_old_run_that_says_paper_is_refused_on_resume(plugins, tmp_path):
     out = tmp_path / "run"
     common = ["--k", "4", "--t", "2", "--device", "cpu", "--quiet", "--out", str(out)]
-    first = run_cli(["run", "reptile", "--model", "mlp", "--task", "sine", "--meta-iterations", "2", *common])
+    first = run_cli(["run", "reptile", "--model", "quadratic", "--task", "points", "--meta-iterations", "2", *common])
     assert first.exit_code == 0, first.stderr
     record = json.loads((out / "run.json").read_text())
     assert record["config"]["settings"]["inner_schedule"] == "hold-then-decay"
     record["config"]["settings"]["inner_schedule"] = "paper"  # as a run from before the rename wrote it
     record["status"] = "interrupted"
     (out / "run.json").write_text(json.dumps(record))
-    resumed = run_cli(["run", "reptile", "--model", "mlp", "--task", "sine", "--meta-iterations", "3", *common,
-                       "--resume", "--set", "inner_schedule=paper"])  # fmt: skip
-    assert resumed.exit_code == 0, resumed.stderr
-    assert json.loads((out / "run.json").read_text())["iteration"] == 3
+    resumed = run_cli(["run", "reptile", "--model", "quadratic", "--task", "points", "--meta-iterations", "3",
+                       *common, "--resume"])  # fmt: skip
+    assert resumed.exit_code == 2, resumed.stderr
+    assert resumed.stderr.strip().splitlines()[-1].endswith(REMOVED), resumed.stderr
+    assert json.loads((out / "run.json").read_text())["iteration"] == 2

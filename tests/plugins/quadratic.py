@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from metaframe.api import FUNCTIONAL, Batch, Register, Task, TaskModel, TaskSampler, UsageError, hookimpl
+from metaframe.api import (
+    FUNCTIONAL,
+    Batch,
+    Register,
+    Task,
+    TaskModel,
+    TaskSampler,
+    UsageError,
+    hookimpl,
+    parse_options,
+)
+
+
+@dataclass
+class QuadraticOptions:
+    """:param lr: the inner SGD learning rate (positive and finite)."""
+
+    lr: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be positive and finite, got {self.lr}")
+
+
+@dataclass
+class PointsOptions:
+    """:param dim: the dimension of the points (at least 1)."""
+
+    dim: int = 3
+
+    def __post_init__(self) -> None:
+        if self.dim < 1:
+            raise ValueError(f"dim must be at least 1, got {self.dim}")
 
 
 class Point(nn.Module):
@@ -45,6 +79,10 @@ class Quadratic(TaskModel):
 
     def losses(self, batch: Batch) -> dict[str, Tensor]:
         return {"point": half_squared_distance(self.networks["point"].w, batch)}
+
+    def memory_estimate(self, examples: int) -> int:
+        """The support batch, its loss's gradient and autograd's copies, in float32 (×4)."""
+        return examples * 4 * 4 * self.networks["point"].w.numel()
 
     @torch.no_grad()
     def score(self, batch: Batch) -> dict[str, float]:
@@ -90,26 +128,26 @@ def needs_points(task_info: dict[str, Any]) -> None:
 def build_model(options: dict[str, Any], task_info: dict[str, Any]) -> Quadratic:
     """½‖w − c‖² with SGD (closed forms for tests)."""
     needs_points(task_info)
-    return Quadratic(task_info["dim"], float(options.get("lr", 0.1)))
+    return Quadratic(task_info["dim"], parse_options(QuadraticOptions, options, "model").lr)
 
 
 def build_plain(options: dict[str, Any], task_info: dict[str, Any]) -> PlainQuadratic:
     """½‖w − c‖² without the functional capability."""
     needs_points(task_info)
-    return PlainQuadratic(task_info["dim"], float(options.get("lr", 0.1)))
+    return PlainQuadratic(task_info["dim"], parse_options(QuadraticOptions, options, "model").lr)
 
 
 def build_task(options: dict[str, Any], k: int) -> Points:
     """Target points c ~ N(0, I)."""
-    return Points(int(options.get("dim", 3)), k)
+    return Points(parse_options(PointsOptions, options, "task").dim, k)
 
 
 @hookimpl
 def register_models(register: Register) -> None:
-    register("quadratic", build_model)
-    register("quadratic-plain", build_plain)
+    register("quadratic", build_model, options=QuadraticOptions)
+    register("quadratic-plain", build_plain, options=QuadraticOptions)
 
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    register("points", build_task)
+    register("points", build_task, options=PointsOptions)
