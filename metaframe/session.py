@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
-from metaframe.capabilities import check_declared
+from metaframe.capabilities import check_declared, check_task_declared
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.output import say
@@ -79,6 +79,7 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     what the task yields, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
     sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
+    check_task_declared(config.task, sampler)
     torch.manual_seed(config.settings.seed)
     model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
     check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)

@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file
 
 from metaframe.batch_contract import batch_errors
-from metaframe.capabilities import capability_errors
+from metaframe.capabilities import capability_errors, task_capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
 from metaframe.config import RunConfig, RunSettings, preset_problem
 from metaframe.errors import UsageError
@@ -68,7 +68,10 @@ def options_for_tests(entry: Entry) -> dict[str, Any]:
 
 def check_sampler(sampler: TaskSampler, k: int) -> None:
     """Determinism, K support examples, a non-empty query set, repeatable evaluation tasks, and batches
-    that match the declared :attr:`~metaframe.protocols.TaskSampler.batch_keys`."""
+    that match the declared :attr:`~metaframe.protocols.TaskSampler.batch_keys`; its declared capabilities
+    and the methods it defines agree."""
+    unable = task_capability_errors(sampler)
+    assert not unable, f"the task {unable[0]}"
     first = sampler.sample(torch.Generator().manual_seed(3))
     again = sampler.sample(torch.Generator().manual_seed(3))
     assert isinstance(first, Task)

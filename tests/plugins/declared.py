@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from metaframe.api import FUNCTIONAL, SAMPLES, Batch, Register, TaskModel, hookimpl
-from tests.plugins.quadratic import Point, Quadratic, half_squared_distance, needs_points
+from metaframe.api import FUNCTIONAL, SAMPLES, SHOW, Batch, Register, TaskModel, hookimpl
+from tests.plugins.quadratic import Point, Points, Quadratic, half_squared_distance, needs_points
 
 
 class BodyHead(TaskModel):
@@ -59,6 +59,19 @@ class Boastful(Quadratic):
     capabilities = frozenset({FUNCTIONAL, SAMPLES})
 
 
+class Secretive(Quadratic):
+    """Scores predictions made elsewhere without declaring ``predictions``: the engine would never ask."""
+
+    def score_predictions(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+        return {"distance": (predicted - batch["c"]).norm().item()}
+
+
+class ShyPoints(Points):
+    """Declares ``show`` but writes nothing."""
+
+    capabilities = frozenset({SHOW})
+
+
 class TurnTaker(Quadratic):
     """Adapts a second network outside its functional networks, without a functional inner step."""
 
@@ -82,6 +95,17 @@ def build_boastful(options: dict[str, Any], task_info: dict[str, Any]) -> Boastf
     return Boastful(task_info["dim"], 0.1)
 
 
+def build_secretive(options: dict[str, Any], task_info: dict[str, Any]) -> Secretive:
+    """Scores predictions, declares nothing."""
+    needs_points(task_info)
+    return Secretive(task_info["dim"], 0.1)
+
+
+def build_shy_points(options: dict[str, Any], k: int) -> ShyPoints:
+    """Declares show, shows nothing."""
+    return ShyPoints(2, k)
+
+
 def build_turn_taker(options: dict[str, Any], task_info: dict[str, Any]) -> TurnTaker:
     """Two networks that take turns, no functional inner step."""
     needs_points(task_info)
@@ -92,4 +116,10 @@ def build_turn_taker(options: dict[str, Any], task_info: dict[str, Any]) -> Turn
 def register_models(register: Register) -> None:
     register("body-head", build_body_head)
     register("boastful", build_boastful)
+    register("secretive", build_secretive)
     register("turn-taker", build_turn_taker)
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("shy-points", build_shy_points)
