@@ -14,7 +14,7 @@ import functools
 import io
 import math
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from safetensors.torch import load_file
 from metaframe.batch_contract import batch_errors
 from metaframe.capabilities import capability_errors, task_capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
-from metaframe.config import RunConfig, RunSettings, preset_problem
+from metaframe.config import RunConfig, RunSettings, parse_options, preset_problem
 from metaframe.errors import UsageError
 from metaframe.experiment import Render, Request, Score, Train, check_plan
 from metaframe.functional import functional_adapt
@@ -47,6 +47,7 @@ __all__ = [
     "check_experiment",
     "check_preset",
     "check_sampler",
+    "from_table",
     "load_plugins",
     "options_for_tests",
     "run_cli",
@@ -64,6 +65,17 @@ def options_for_tests(entry: Entry) -> dict[str, Any]:
             "a factory's test_options attribute was removed in 0.2.0: use register(..., test_options=...)"
         )
     return dict(entry.test_options)
+
+
+def from_table(factory: Callable[..., Any], options: type, kind: str) -> Callable[..., Any]:
+    """``factory`` called with an option table (a dict, ``--set`` strings allowed) that is first parsed as
+    ``options``, as the engine's ``entry.build`` does: for tests that call a plugin's factory directly
+    (``build = from_table(build_task, TaskOptions, "task")``; then ``build({"query": "5"}, k=3)``)."""
+
+    def build(table: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        return factory(parse_options(options, dict(table), kind), *args, **kwargs)
+
+    return build
 
 
 def check_sampler(sampler: TaskSampler, k: int) -> None:

@@ -25,7 +25,7 @@ def with_declared():
 
 
 def points_task(plugins, k: int = 2):
-    sampler = plugins.tasks.get("points").factory({}, k=k)
+    sampler = plugins.tasks.get("points").build({}, k=k)
     return sampler, sampler.sample(torch.Generator().manual_seed(0))
 
 
@@ -53,7 +53,7 @@ def test_a_capability_the_model_cannot_perform_is_refused_before_anything_runs(w
     fix = "declare it or remove the method" if model == "secretive" else "define it or leave the capability out"
     assert fix in result.stderr and len(result.stderr.strip().splitlines()) == 1 and not out.exists()
     sampler, task = points_task(with_declared)
-    built = with_declared.models.get(model).factory({}, sampler.info)
+    built = with_declared.models.get(model).build({}, sampler.info)
     with pytest.raises(AssertionError, match=line.removeprefix(f"model '{model}' ")):
         check_model(built, task)
 
@@ -65,7 +65,7 @@ def test_a_task_whose_capabilities_and_methods_disagree_is_refused(with_declared
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {line}"), result.stderr
     assert not out.exists()
     with pytest.raises(AssertionError, match=line.removeprefix("task 'shy-points' ")):
-        check_sampler(with_declared.tasks.get("shy-points").factory({}, k=2), 2)
+        check_sampler(with_declared.tasks.get("shy-points").build({}, k=2), 2)
 
 
 def test_a_subclass_may_drop_a_capability_its_base_declares(with_declared):
@@ -88,4 +88,4 @@ def test_maml_still_refuses_networks_that_take_turns_without_their_step(with_dec
     sampler, _ = points_task(with_declared)
     model = declared.TurnTaker(sampler.info["dim"], 0.1)
     with pytest.raises(Exception, match="take turns"):
-        with_declared.algorithms.get("maml").factory({}, model, small_settings())
+        with_declared.algorithms.get("maml").build({}, model, small_settings())

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from metaframe.api import FUNCTIONAL, SAMPLES, SHOW, Batch, Register, TaskModel, hookimpl
+from metaframe.api import FUNCTIONAL, SAMPLES, SHOW, Batch, NoOptions, Register, TaskModel, hookimpl
 from tests.plugins.quadratic import Point, Points, Quadratic, half_squared_distance, needs_points
 
 
@@ -83,30 +83,30 @@ class TurnTaker(Quadratic):
         return {name: torch.optim.SGD(self.networks[name].parameters(), lr=self.lr) for name in ("point", "critic")}
 
 
-def build_body_head(options: dict[str, Any], task_info: dict[str, Any]) -> BodyHead:
+def build_body_head(options: NoOptions, task_info: dict[str, Any]) -> BodyHead:
     """Body + head, one shared loss."""
     needs_points(task_info)
     return BodyHead(task_info["dim"])
 
 
-def build_boastful(options: dict[str, Any], task_info: dict[str, Any]) -> Boastful:
+def build_boastful(options: NoOptions, task_info: dict[str, Any]) -> Boastful:
     """Declares samples, draws none."""
     needs_points(task_info)
     return Boastful(task_info["dim"], 0.1)
 
 
-def build_secretive(options: dict[str, Any], task_info: dict[str, Any]) -> Secretive:
+def build_secretive(options: NoOptions, task_info: dict[str, Any]) -> Secretive:
     """Scores predictions, declares nothing."""
     needs_points(task_info)
     return Secretive(task_info["dim"], 0.1)
 
 
-def build_shy_points(options: dict[str, Any], k: int) -> ShyPoints:
+def build_shy_points(options: NoOptions, k: int) -> ShyPoints:
     """Declares show, shows nothing."""
     return ShyPoints(2, k)
 
 
-def build_turn_taker(options: dict[str, Any], task_info: dict[str, Any]) -> TurnTaker:
+def build_turn_taker(options: NoOptions, task_info: dict[str, Any]) -> TurnTaker:
     """Two networks that take turns, no functional inner step."""
     needs_points(task_info)
     return TurnTaker(task_info["dim"], 0.1)
