@@ -172,7 +172,7 @@ def engine_step(method: str, model: ImageRegressor, task: Task, t: int) -> Calla
     """One meta-iteration (meta-batch 1) of the registered algorithm behind ``method``."""
     name, options = ENGINE[method]
     settings = RunSettings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
-    algorithm = installed_plugins().algorithms.get(name).factory(dict(options), model, settings)
+    algorithm = installed_plugins().algorithms.get(name).build(dict(options), model, settings)
     iteration = [0]
 
     def run() -> None:
@@ -206,7 +206,7 @@ def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None
     size = POSE2IM_SIZE
     torch.manual_seed(0)
     info = {"in_channels": POSE2IM_CHANNELS, "size": size}
-    model = installed_plugins().models.get("pose2im").factory(dict(POSE2IM_MODEL), info).to(device)
+    model = installed_plugins().models.get("pose2im").build(dict(POSE2IM_MODEL), info).to(device)
     frames = lambda: {  # noqa: E731
         "pose": torch.rand(POSE2IM_K, POSE2IM_CHANNELS, size, size),
         "image": torch.rand(POSE2IM_K, 3, size, size) * 2 - 1,
@@ -214,7 +214,7 @@ def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None
     task = Task("person", frames(), frames()).to(device)
     options = {"checkpoint_inner": method.endswith("_checkpointed")}
     settings = RunSettings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
-    algorithm = installed_plugins().algorithms.get("maml").factory(options, model, settings)
+    algorithm = installed_plugins().algorithms.get("maml").build(options, model, settings)
 
     def run() -> None:
         algorithm.step([task], 0)

@@ -38,9 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # noqa: E402 - run as a script from anywhere
 
 from benchmarks.pose2im import COCO17, frames, timed  # noqa: E402
-from metaframe.testing import run_cli  # noqa: E402
-from metaframe_pose2im.model import build  # noqa: E402
-from metaframe_pose2im.options import scale_size  # noqa: E402
+from metaframe.testing import from_table, run_cli  # noqa: E402
+from metaframe_pose2im import model as pose2im_model  # noqa: E402
+from metaframe_pose2im.options import Pose2ImOptions, scale_size  # noqa: E402
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 
 def device_facts(device: torch.device) -> dict[str, Any]:

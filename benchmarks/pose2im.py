@@ -43,9 +43,12 @@ from typing import Any
 
 import torch
 
-from metaframe_pose2im.model import build
+from metaframe.testing import from_table
+from metaframe_pose2im import model as pose2im_model
 from metaframe_pose2im.options import Pose2ImOptions, scale_size
 from metaframe_pose2im.vgg import VGG19Features
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 
 def synchronize(device: torch.device) -> None:
@@ -149,7 +152,9 @@ def warp_vs_unet(args: argparse.Namespace) -> dict[str, Any]:
     """The K=5 inner iteration of the warp-and-refine generator and the U-Net, interleaved, on real frames;
     the warp's share; achieved GFLOP/s against the matmul peak."""
     from metaframe_pose2im.warp_input import WarpInput, leave_one_out  # noqa: PLC0415
-    from metaframe_video.task.video_shot import build as build_task  # noqa: PLC0415
+    from metaframe_video.task import video_shot  # noqa: PLC0415
+
+    build_task = from_table(video_shot.build, video_shot.VideoShotOptions, "task")
 
     device, size = torch.device(args.device), scale_size("small")
     task = build_task({"size": size}, k=5).eval_tasks()[0].to(device)

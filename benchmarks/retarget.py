@@ -43,9 +43,9 @@ TARGET, SOURCE = "synthetic:eval-000", "synthetic:eval-001"
 def one_repeat(device: str, seed: int) -> dict[str, Any]:
     """Build the model afresh, personalize it and render the source; the summary's speed figures."""
     plugins = load_plugins()
-    sampler = plugins.tasks.get("video-shot").factory({"size": 128}, k=K)
+    sampler = plugins.tasks.get("video-shot").build({"size": 128}, k=K)
     torch.manual_seed(seed)
-    model = plugins.models.get("pose2im").factory(MODEL, sampler.info).to(device)
+    model = plugins.models.get("pose2im").build(MODEL, sampler.info).to(device)
     support = sampler.target_examples(Footage(TARGET), K)
     motion = sampler.source_motion(Footage(SOURCE), Footage(TARGET))
     with tempfile.TemporaryDirectory() as folder:

@@ -35,10 +35,13 @@ from metaframe.config import RunSettings
 from metaframe.loop import meta_train
 from metaframe.plugins import load_plugins
 from metaframe.protocols import Task, TaskSampler
+from metaframe.testing import from_table
 from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
-from metaframe_video.task.video_shot import build
+from metaframe_video.task import video_shot
+from metaframe_video.task.video_shot import VideoShotOptions
 
 K, T = 5, 20
+build = from_table(video_shot.build, VideoShotOptions, "task")
 TARGET_DATA_FRACTION = 0.05
 
 
@@ -88,9 +91,9 @@ def meta_iterations(iterations: int, device: str) -> dict[str, Any]:
     """Run a few Reptile meta-iterations of pose2im ``small`` and time the data part of them."""
     plugins = load_plugins()
     sampler = TimedSampler(build({}, k=K))
-    model = plugins.models.get("pose2im").factory({"scale": "small"}, sampler.info).to(device)
+    model = plugins.models.get("pose2im").build({"scale": "small"}, sampler.info).to(device)
     settings = RunSettings(k=K, t=T, meta_iterations=iterations, device=device)
-    algorithm = plugins.algorithms.get("reptile").factory({}, model, settings)
+    algorithm = plugins.algorithms.get("reptile").build({}, model, settings)
     started = time.perf_counter()
     meta_train(algorithm, model, sampler, settings)
     total = time.perf_counter() - started

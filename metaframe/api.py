@@ -17,10 +17,11 @@ from metaframe.checkpoint import (
     write_json,
     write_weights,
 )
-from metaframe.config import Preset, RunSettings, parse_options
+from metaframe.config import NoOptions, Preset, RunSettings, parse_options
 from metaframe.errors import UsageError
 from metaframe.evaluation import personalizer, trained_session
 from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
+from metaframe.factories import AlgorithmFactory, ModelFactory, ReferenceFactory, TaskFactory
 from metaframe.functional import functional_adapt
 from metaframe.hookspecs import Register, hookimpl
 from metaframe.loop import adapt, inner_lr_factor
@@ -65,8 +66,12 @@ from metaframe.session import Session
 
 __all__ = [
     # hooks and registration
+    "AlgorithmFactory",
     "Entry",
+    "ModelFactory",
+    "ReferenceFactory",
     "Register",
+    "TaskFactory",
     "hookimpl",
     # the contracts
     "FUNCTIONAL",
@@ -92,6 +97,7 @@ __all__ = [
     "Score",
     "Train",
     # configuration
+    "NoOptions",
     "Preset",
     "RunSettings",
     "parse_options",

@@ -172,14 +172,25 @@ def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = (
     return found
 
 
-def parse_options(cls: type[T], options: dict[str, Any], where: str) -> T:
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a thing registered without ``options=``: none (any key given is refused)."""
+
+
+def parse_options(cls: type[T], options: dict[str, Any] | T, where: str) -> T:
     """Build dataclass ``cls`` from ``options``, converting strings and rejecting unknown keys.
+
+    The engine parses a registration's options before it calls the factory; ``options`` already a ``cls``
+    comes back as it is, so that a factory written before 0.2.0, which parsed them itself, keeps working.
 
     An option a plugin has removed is refused with what replaced it: ``cls`` lists them in a class
     attribute ``removed_options = {"name": "what to do instead"}``.
 
     :param where: how the user spells this table (``"model"`` → ``--set model.KEY=...``), for errors.
     """
+    if isinstance(options, cls):
+        return options
+    assert isinstance(options, dict)
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     removed: dict[str, str] = dict(getattr(cls, "removed_options", {}))
     hints = typing.get_type_hints(cls)

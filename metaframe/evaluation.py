@@ -162,7 +162,7 @@ def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_te
             f"{path} was made by algorithm {name!r}, which is not installed; its rule is needed to personalize it"
         )
     options = json.loads(about.get("algorithm_options", "{}"))
-    algorithm = plugins.algorithms.get(name).factory(options, session.model, session.config.settings)
+    algorithm = plugins.algorithms.get(name).build(options, session.model, session.config.settings)
     algorithm.load_meta_tensors(meta_tensors)
     return algorithm.personalize
 

@@ -4,79 +4,66 @@ A plugin is a module (or object) exposing functions decorated with :data:`hookim
 specs below, and registered under the ``metaframe`` entry-point group. metaframe's own algorithms,
 models and tasks arrive exactly this way.
 
-Each ``register`` callback is a :class:`Register`: ``register(name, factory, summary=None, *,
-requires=None, options=None, test_options=None)``; ``summary`` defaults to the first line of the
-factory's docstring. Names are lower-case words joined by ``-`` or ``_``.
+Each ``register`` callback is a :class:`Register` (:class:`metaframe.registry.Registrar`, where its
+signature and arguments are written): ``register(name, factory, summary=None, *, requires=None,
+options=None, test_options=None)``. What each kind's factory is called with is its protocol in
+:mod:`metaframe.factories`; the engine parses the option table as the ``options`` dataclass and passes
+the instance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import pluggy
+
+from metaframe.config import Preset
+from metaframe.factories import AlgorithmFactory, ExperimentFactory, ModelFactory, ReferenceFactory, TaskFactory
+from metaframe.registry import Registrar
 
 hookspec = pluggy.HookspecMarker("metaframe")
 hookimpl = pluggy.HookimplMarker("metaframe")
 
-
-class Register(Protocol):
-    """The ``register`` callback every ``register_*`` hook receives; each call becomes one frozen
-    :class:`metaframe.registry.Entry`.
-
-    :param name: lower-case words joined by ``-`` or ``_``, unique per kind across all plugins.
-    :param factory: what builds the thing (for presets: the :class:`metaframe.config.Preset`).
-    :param summary: one line for ``metaframe plugins``; default: the first line of the factory's docstring.
-    :param requires: (algorithms only) model capabilities needed, checked before anything is built.
-    :param options: (algorithms, models, tasks) the options dataclass the factory parses.
-    :param test_options: (algorithms, models, tasks) the smallest options, used by the contract tests.
-    """
-
-    def __call__(
-        self,
-        name: str,
-        factory: Any,
-        summary: str | None = None,
-        *,
-        requires: Iterable[str] | None = None,
-        options: type | None = None,
-        test_options: Mapping[str, Any] | None = None,
-    ) -> None: ...
+Register = Registrar
+"""The type of every ``register`` callback (``Register[ModelFactory]`` for the models' one)."""
 
 
 @hookspec
-def register_algorithms(register: Register) -> None:
+def register_algorithms(register: Register[AlgorithmFactory]) -> None:
     """Register outer algorithms.
 
     :param register: call ``register(name, factory, summary=None, *, requires=..., options=...,
         test_options=...)``; ``factory(options, model, settings)`` returns a
-        :class:`metaframe.protocols.OuterAlgorithm`. ``options`` is the dict given under ``[algorithm]`` /
-        ``--set algorithm.KEY=VALUE``; ``settings`` the run's :class:`metaframe.config.RunSettings`.
+        :class:`metaframe.protocols.OuterAlgorithm` (:class:`metaframe.factories.AlgorithmFactory`).
+        ``options`` is the ``[algorithm]`` table / ``--set algorithm.KEY=VALUE``, parsed as the ``options``
+        dataclass; ``settings`` the run's :class:`metaframe.config.RunSettings`.
     """
 
 
 @hookspec
-def register_models(register: Register) -> None:
+def register_models(register: Register[ModelFactory]) -> None:
     """Register task models.
 
     :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...)``;
-        ``factory(options, task_info)`` returns a :class:`metaframe.protocols.TaskModel`. ``task_info`` is
-        the sampler's ``info`` dict.
+        ``factory(options, task_info)`` returns a :class:`metaframe.protocols.TaskModel`
+        (:class:`metaframe.factories.ModelFactory`). ``options`` is the ``[model]`` table parsed as the
+        ``options`` dataclass; ``task_info`` the sampler's ``info`` dict.
     """
 
 
 @hookspec
-def register_tasks(register: Register) -> None:
+def register_tasks(register: Register[TaskFactory]) -> None:
     """Register task samplers.
 
     :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...)``;
         ``factory(options, k=K)`` returns a :class:`metaframe.protocols.TaskSampler` whose support sets
-        hold ``K`` examples.
+        hold ``K`` examples (:class:`metaframe.factories.TaskFactory`). ``options`` is the ``[task]`` table
+        parsed as the ``options`` dataclass.
     """
 
 
 @hookspec
-def register_presets(register: Register) -> None:
+def register_presets(register: Register[Preset]) -> None:
     """Register named run configurations (a model on a task with the settings it was made for).
 
     :param register: call ``register(name, preset, summary=None)`` with a
@@ -88,7 +75,7 @@ def register_presets(register: Register) -> None:
 
 
 @hookspec
-def register_experiments(register: Register) -> None:
+def register_experiments(register: Register[ExperimentFactory]) -> None:
     """Register experiments that ``metaframe reproduce NAME`` runs (e.g. a paper's whole evaluation).
 
     :param register: call ``register(name, factory, summary=None)``; ``factory()`` returns a
@@ -98,7 +85,7 @@ def register_experiments(register: Register) -> None:
 
 
 @hookspec
-def register_references(register: Register) -> None:
+def register_references(register: Register[ReferenceFactory]) -> None:
     """Register predictors that learn nothing, the rows ``metaframe eval --init NAME`` reads learned scores against.
 
     :param register: call ``register(name, factory, summary=None)``; ``factory(support, query)`` returns

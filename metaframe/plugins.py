@@ -11,25 +11,18 @@ import functools
 import importlib.metadata
 import traceback
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
 
 import pluggy
 
 from metaframe import hookspecs
-from metaframe.config import preset_problem
+from metaframe.config import Preset, preset_problem
+from metaframe.factories import AlgorithmFactory, ExperimentFactory, ModelFactory, ReferenceFactory, TaskFactory
 from metaframe.registry import DECLARATIONS, Registrar, Registry
 
 GROUP = "metaframe"
-REGISTRIES = {
-    "register_algorithms": "algorithms",
-    "register_models": "models",
-    "register_tasks": "tasks",
-    "register_presets": "presets",
-    "register_experiments": "experiments",
-    "register_references": "references",
-}
 
 
 @dataclass
@@ -44,16 +37,21 @@ class PluginInfo:
 
 @dataclass
 class Plugins:
-    """The loaded plugins and what they registered."""
+    """The loaded plugins and what they registered: one :class:`Registry` per kind, each filled by the
+    hook ``register_<field name>`` (the one list of kinds; :func:`registry_fields` reads it)."""
 
     manager: pluggy.PluginManager
     infos: list[PluginInfo] = field(default_factory=list)
-    algorithms: Registry = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
-    models: Registry = field(default_factory=lambda: Registry("model", ("options", "test_options")))
-    tasks: Registry = field(default_factory=lambda: Registry("task", ("options", "test_options")))
-    presets: Registry = field(default_factory=lambda: Registry("preset", problem=preset_problem))
-    experiments: Registry = field(default_factory=lambda: Registry("experiment"))
-    references: Registry = field(default_factory=lambda: Registry("reference"))
+    algorithms: Registry[AlgorithmFactory] = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
+    models: Registry[ModelFactory] = field(default_factory=lambda: Registry("model", ("options", "test_options")))
+    tasks: Registry[TaskFactory] = field(default_factory=lambda: Registry("task", ("options", "test_options")))
+    presets: Registry[Preset] = field(default_factory=lambda: Registry("preset", problem=preset_problem))
+    experiments: Registry[ExperimentFactory] = field(default_factory=lambda: Registry("experiment"))
+    references: Registry[ReferenceFactory] = field(default_factory=lambda: Registry("reference"))
+
+    def registries(self) -> dict[str, Registry[Any]]:
+        """Hook name → the registry it fills, for every kind."""
+        return {f"register_{name}": getattr(self, name) for name in registry_fields()}
 
     def info(self, name: str) -> PluginInfo:
         """The :class:`PluginInfo` of plugin ``name``."""
@@ -66,8 +64,8 @@ class Plugins:
     def fail(self, name: str, error: BaseException) -> None:
         """Mark plugin ``name`` failed after it has loaded (e.g. its ``register_commands`` raised): it
         then contributes nothing, neither commands nor algorithms, models, tasks or presets."""
-        for attribute in REGISTRIES.values():
-            getattr(self, attribute).remove_plugin(name)
+        for registry in self.registries().values():
+            registry.remove_plugin(name)
         if self.manager.has_plugin(name):
             self.manager.unregister(name=name)
         _fail(self.info(name), error)
@@ -91,13 +89,18 @@ class Plugins:
 
     def _collect(self, name: str) -> None:
         # Registrars hold every entry back until all hooks have run: a hook that raises half-way registers nothing.
-        registrars = {hook: Registrar(getattr(self, attribute), name) for hook, attribute in REGISTRIES.items()}
+        registrars = {hook: Registrar(registry, name) for hook, registry in self.registries().items()}
         for hook_name, registrar in registrars.items():
             for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=registrar)
         for registrar in registrars.values():
             registrar.commit()
+
+
+def registry_fields() -> list[str]:
+    """The names of :class:`Plugins`' registries, in declaration order."""
+    return [item.name for item in fields(Plugins) if str(item.type).startswith("Registry[")]
 
 
 def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:

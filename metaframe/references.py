@@ -8,16 +8,14 @@ capability :data:`~metaframe.protocols.PREDICTIONS`), without personalization. T
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from torch import Tensor
-
 from metaframe.errors import UsageError
+from metaframe.factories import ReferenceFactory
 from metaframe.plugins import Plugins
 from metaframe.protocols import PREDICTIONS, Batch, TaskModel
 
-Reference = Callable[[Batch, Batch], Tensor]
-"""``reference(support, query)``: predictions of the query examples from the support examples alone."""
+Reference = ReferenceFactory
+"""``reference(support, query)``: predictions of the query examples from the support examples alone
+(a reference takes no options, so the registered factory is the predictor itself)."""
 
 
 def references(plugins: Plugins) -> dict[str, Reference]:

@@ -1,9 +1,11 @@
 """Named registries of algorithms, models, tasks and presets, and the typed ``register`` callback that
 fills them.
 
-A hook receives a :class:`Registrar` as ``register``; each call becomes one frozen :class:`Entry` that
-says everything the engine may know about the thing before building it (its summary, the model
-capabilities an algorithm requires, its options dataclass, its smallest options for tests).
+A hook receives a :class:`Registrar` as ``register`` (its signature, written here once, is the
+``register`` of every hook); each call becomes one frozen :class:`Entry` that says everything the engine
+may know about the thing before building it (its summary, the model capabilities an algorithm requires,
+its options dataclass, its smallest options for tests). :meth:`Entry.build` parses an option table as
+that dataclass and hands the instance to the factory, so no factory parses its own options.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from metaframe.config import NoOptions, parse_options
 from metaframe.errors import PluginError, UsageError
+
+F = TypeVar("F")
+"""What a registry holds: one of the factory protocols of :mod:`metaframe.factories` (or a preset)."""
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$")
 DECLARATIONS = ("requires", "options", "test_options")
@@ -24,7 +30,7 @@ DECLARATIONS = ("requires", "options", "test_options")
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Generic[F]):
     """One registered thing, as its plugin declared it.
 
     :param name: the name users type on the command line.
@@ -32,17 +38,33 @@ class Entry:
     :param summary: one line for ``metaframe plugins``.
     :param plugin: the plugin that registered it.
     :param requires: (algorithms) the model capabilities it needs; checked before anything is built.
-    :param options: the options dataclass its factory parses, for docs, tools and the contract tests.
+    :param options: the options dataclass :meth:`build` parses its option table as (None: it takes none).
     :param test_options: its smallest options, which the contract tests build it with.
+    :param kind: what it is (``"algorithm"``, ``"model"`` ...), as the option table is spelt (``--set model.KEY``).
     """
 
     name: str
-    factory: Any
+    factory: F
     summary: str
     plugin: str
     requires: frozenset[str] = frozenset()
     options: type | None = None
     test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    kind: str = ""
+
+    def parse(self, table: Mapping[str, Any]) -> Any:
+        """``table`` (an ``[algorithm]`` / ``[model]`` / ``[task]`` table, ``--set`` values as strings) as
+        an instance of the declared options dataclass; without one, a :class:`NoOptions` (any key is refused)."""
+        if self.options is None and table:
+            key = next(iter(table))
+            raise UsageError(f"unknown option {self.kind}.{key}; {self.kind} {self.name!r} takes no options")
+        return parse_options(self.options or NoOptions, dict(table), self.kind)
+
+    def build(self, table: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        """Parse ``table`` (:meth:`parse`) and call the factory with the options instance first, then
+        ``args`` and ``kwargs`` (the rest of its kind's call shape, :mod:`metaframe.factories`)."""
+        build: Any = self.factory
+        return build(self.parse(table), *args, **kwargs)
 
 
 def summary_of(factory: Any) -> str:
@@ -59,7 +81,7 @@ def factory_declarations(factory: Any) -> list[str]:
     return [key for key in DECLARATIONS if inspect.isfunction(factory) and hasattr(factory, key)]
 
 
-class Registry:
+class Registry(Generic[F]):
     """A mapping from names to :class:`Entry`, for one kind of thing (``"algorithm"``, ``"model"`` ...).
 
     :param accepts: the keyword declarations (of :data:`DECLARATIONS`) this kind takes.
@@ -73,9 +95,9 @@ class Registry:
         self.kind = kind
         self.accepts = frozenset(accepts)
         self.problem = problem
-        self._entries: dict[str, Entry] = {}
+        self._entries: dict[str, Entry[F]] = {}
 
-    def add(self, entry: Entry) -> None:
+    def add(self, entry: Entry[F]) -> None:
         """Register ``entry``; duplicate or malformed names are :class:`PluginError`."""
         self.check_new(entry.name, entry.plugin)
         self._entries[entry.name] = entry
@@ -100,7 +122,7 @@ class Registry:
                 f"a {self.kind} takes {takes}"
             )
 
-    def get(self, name: str) -> Entry:
+    def get(self, name: str) -> Entry[F]:
         """The entry called ``name``; an unknown name is a :class:`UsageError` suggesting close ones."""
         if name in self._entries:
             return self._entries[name]
@@ -115,7 +137,7 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
-    def __iter__(self) -> Iterator[Entry]:
+    def __iter__(self) -> Iterator[Entry[F]]:
         return iter(sorted(self._entries.values(), key=lambda entry: entry.name))
 
     def __len__(self) -> int:
@@ -126,35 +148,45 @@ class Registry:
         return sorted(self._entries)
 
 
-class Registrar:
-    """The ``register`` callback one plugin's hook receives for one registry (it implements
-    :class:`metaframe.hookspecs.Register`).
+class Registrar(Generic[F]):
+    """The ``register`` callback one plugin's hook receives for one registry (``metaframe.api.Register``).
 
-    Calls are checked at once (name, duplicates, declarations) but held back until :meth:`commit`, so a
-    hook that raises half-way registers nothing.
+    Calls are checked at once (name, duplicates, declarations, the factory's call shape) but held back
+    until :meth:`commit`, so a hook that raises half-way registers nothing.
     """
 
-    def __init__(self, registry: Registry, plugin: str) -> None:
+    def __init__(self, registry: Registry[F], plugin: str) -> None:
         self.registry, self.plugin = registry, plugin
-        self.pending: dict[str, Entry] = {}
+        self.pending: dict[str, Entry[F]] = {}
 
     def __call__(
         self,
         name: str,
-        factory: Any,
+        factory: F,
         summary: str | None = None,
         *,
         requires: Iterable[str] | None = None,
         options: type | None = None,
         test_options: Mapping[str, Any] | None = None,
     ) -> None:
-        """Register ``factory`` under ``name`` (see :class:`Entry` for what each argument means)."""
+        """Register ``factory`` under ``name``.
+
+        :param name: lower-case words joined by ``-`` or ``_``, unique per kind across all plugins.
+        :param factory: what builds the thing, called as its kind's protocol in :mod:`metaframe.factories`
+            says (for presets: the :class:`metaframe.config.Preset` itself).
+        :param summary: one line for ``metaframe plugins``; default: the first sentence of the factory's docstring.
+        :param requires: (algorithms only) model capabilities needed, checked before anything is built.
+        :param options: (algorithms, models, tasks) the options dataclass the engine parses the option
+            table as, before it calls the factory with the instance; None: the thing takes no options.
+        :param test_options: (algorithms, models, tasks) the smallest options, used by the contract tests.
+        """
         given: dict[str, Any] = {"requires": requires, "options": options, "test_options": test_options}
         self.registry.check_declarations(name, self.plugin, [key for key, value in given.items() if value is not None])
         self.registry.check_new(name, self.plugin)
         if name in self.pending:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
         self.refuse_attributes(name, factory)
+        self.refuse_dict_options(name, factory, options)
         problem = self.registry.problem(factory) if self.registry.problem else None
         if problem:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {problem}")
@@ -166,6 +198,7 @@ class Registrar:
             frozenset(requires or ()),
             options,
             MappingProxyType(dict(test_options or {})),
+            self.registry.kind,
         )
 
     def refuse_attributes(self, name: str, factory: Any) -> None:
@@ -178,7 +211,35 @@ class Registrar:
                 f"factory; attributes on the factory were removed in 0.2.0: use register({name!r}, ..., {keywords})"
             )
 
+    def refuse_dict_options(self, name: str, factory: Any, options: type | None) -> None:
+        """Raise :class:`PluginError` when ``factory`` still says it takes its options as a dict (before
+        0.2.0 the factory parsed them; now the engine passes the parsed dataclass instance)."""
+        if "options" not in self.registry.accepts or not takes_a_dict(factory):
+            return
+        fix = (
+            f"annotate them as {options.__name__} and drop parse_options from the factory"
+            if options is not None
+            else "declare an options dataclass with register(..., options=...), or annotate them as NoOptions"
+        )
+        raise PluginError(
+            f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} with a factory whose options are a dict; "
+            f"since 0.2.0 the engine parses them and passes the dataclass instance: {fix}"
+        )
+
     def commit(self) -> None:
         """Add every held-back entry to the registry."""
         for entry in self.pending.values():
             self.registry.add(entry)
+
+
+def takes_a_dict(factory: Any) -> bool:
+    """Whether ``factory``'s first parameter is annotated as a dict or mapping (the options before 0.2.0)."""
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # a builtin or an object without a signature: nothing to read
+        return False
+    if not parameters or parameters[0].annotation is inspect.Parameter.empty:
+        return False
+    annotation = parameters[0].annotation
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return re.match(r"^(typing\.|collections\.abc\.|<class ')?(dict|Dict|Mapping|MutableMapping)\b", text) is not None

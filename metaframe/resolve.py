@@ -18,11 +18,11 @@ from metaframe.config import (
     RunConfig,
     assignments_to_layer,
     build_run_config,
-    parse_options,
     read_toml,
 )
 from metaframe.errors import UsageError
 from metaframe.plugins import Plugins
+from metaframe.registry import Registry
 
 
 def as_path(value: str | Path | None) -> Path | None:
@@ -49,15 +49,18 @@ def check_preset(name: str, preset: Preset, algorithm: str, model: str, task: st
 
 def check_tables(plugins: Plugins, names: Mapping[str, str | None], tables: Mapping[str, Mapping[str, Any]]) -> None:
     """Each of ``names`` (``{"algorithm": ..., "model": ..., "task": ...}``, None: any) is registered, and
-    each option table parses as the options dataclass its plugin declared (``register(..., options=...)``)."""
-    registries = {"algorithm": plugins.algorithms, "model": plugins.models, "task": plugins.tasks}
+    each option table parses as the options dataclass its plugin declared (``register(..., options=...)``;
+    none declared: the table must be empty)."""
+    registries: dict[str, Registry[Any]] = {
+        "algorithm": plugins.algorithms,
+        "model": plugins.models,
+        "task": plugins.tasks,
+    }
     for section in SECTIONS:
         name = names.get(section)
         if name is None:
             continue
-        declared = registries[section].get(name).options
-        if declared is not None:
-            parse_options(declared, dict(tables.get(section, {})), section)
+        registries[section].get(name).parse(tables.get(section, {}))
 
 
 def check_preset_options(plugins: Plugins, name: str, preset: Preset) -> None:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
-from metaframe.capabilities import check_declared
+from metaframe.capabilities import check_declared, check_task_declared
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.output import say
@@ -78,9 +78,10 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     """Build the sampler, the (seeded) model for its ``info``, check that the model's needed batch keys are
     what the task yields, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
-    sampler = plugins.tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
+    sampler = plugins.tasks.get(config.task).build(config.options["task"], k=config.settings.k)
+    check_task_declared(config.task, sampler)
     torch.manual_seed(config.settings.seed)
-    model = plugins.models.get(config.model).factory(config.options["model"], sampler.info)
+    model = plugins.models.get(config.model).build(config.options["model"], sampler.info)
     check_batch_keys(config.task, sampler.batch_keys, config.model, model.needs_keys)
     check_declared(config.model, model)
     check_memory(model, config.settings.k, config.model)
@@ -96,7 +97,7 @@ def build_algorithm(session: Session, plugins: Plugins) -> OuterAlgorithm:
     entry = plugins.algorithms.get(config.algorithm)
     capabilities = frozenset(session.model.capabilities)
     check_requirements(config.algorithm, entry.requires, config.model, capabilities)
-    algorithm = entry.factory(config.options["algorithm"], session.model, config.settings)
+    algorithm = entry.build(config.options["algorithm"], session.model, config.settings)
     check_requirements(config.algorithm, frozenset(algorithm.requires), config.model, capabilities)
     return algorithm
 

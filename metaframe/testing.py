@@ -14,7 +14,7 @@ import functools
 import io
 import math
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ import torch
 from safetensors.torch import load_file
 
 from metaframe.batch_contract import batch_errors
-from metaframe.capabilities import capability_errors
+from metaframe.capabilities import capability_errors, task_capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
-from metaframe.config import RunConfig, RunSettings, preset_problem
+from metaframe.config import RunConfig, RunSettings, parse_options, preset_problem
 from metaframe.errors import UsageError
 from metaframe.experiment import Render, Request, Score, Train, check_plan
 from metaframe.functional import functional_adapt
@@ -47,6 +47,7 @@ __all__ = [
     "check_experiment",
     "check_preset",
     "check_sampler",
+    "from_table",
     "load_plugins",
     "options_for_tests",
     "run_cli",
@@ -66,9 +67,23 @@ def options_for_tests(entry: Entry) -> dict[str, Any]:
     return dict(entry.test_options)
 
 
+def from_table(factory: Callable[..., Any], options: type, kind: str) -> Callable[..., Any]:
+    """``factory`` called with an option table (a dict, ``--set`` strings allowed) that is first parsed as
+    ``options``, as the engine's ``entry.build`` does: for tests that call a plugin's factory directly
+    (``build = from_table(build_task, TaskOptions, "task")``; then ``build({"query": "5"}, k=3)``)."""
+
+    def build(table: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        return factory(parse_options(options, dict(table), kind), *args, **kwargs)
+
+    return build
+
+
 def check_sampler(sampler: TaskSampler, k: int) -> None:
     """Determinism, K support examples, a non-empty query set, repeatable evaluation tasks, and batches
-    that match the declared :attr:`~metaframe.protocols.TaskSampler.batch_keys`."""
+    that match the declared :attr:`~metaframe.protocols.TaskSampler.batch_keys`; its declared capabilities
+    and the methods it defines agree."""
+    unable = task_capability_errors(sampler)
+    assert not unable, f"the task {unable[0]}"
     first = sampler.sample(torch.Generator().manual_seed(3))
     again = sampler.sample(torch.Generator().manual_seed(3))
     assert isinstance(first, Task)

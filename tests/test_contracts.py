@@ -31,7 +31,7 @@ K = 2
 
 def sampler(name):
     entry = PLUGINS.tasks.get(name)
-    return entry.factory(options_for_tests(entry), k=K)
+    return entry.build(options_for_tests(entry), k=K)
 
 
 def model_for(model_name, task_name):
@@ -39,7 +39,7 @@ def model_for(model_name, task_name):
     entry, task = PLUGINS.models.get(model_name), sampler(task_name)
     try:
         torch.manual_seed(0)
-        model = entry.factory(options_for_tests(entry), task.info)
+        model = entry.build(options_for_tests(entry), task.info)
         check_batch_keys(task_name, task.batch_keys, model_name, model.needs_keys)
     except UsageError:
         return None
@@ -73,7 +73,7 @@ def test_algorithm_contract(algorithm_name, model_name, task_name):
         with pytest.raises(UsageError, match=f"algorithm '{algorithm_name}'.*model '{model_name}'"):
             check_requirements(algorithm_name, entry.requires, model_name, model.capabilities)
         return
-    algorithm = entry.factory(options_for_tests(entry), model, small_settings(k=K))
+    algorithm = entry.build(options_for_tests(entry), model, small_settings(k=K))
     tasks_sampler = sampler(task_name)
     generator = torch.Generator().manual_seed(1)
     check_algorithm(algorithm, model, [tasks_sampler.sample(generator) for _ in range(2)])

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from metaframe.plugins import load_plugins, use_plugins
-from metaframe.testing import check_model, run_cli, small_settings
+from metaframe.testing import check_model, check_sampler, run_cli, small_settings
 from tests.plugins import declared, quadratic
 
 QUICK = ["--meta-iterations", "2", "--k", "2", "--t", "3", "--quiet"]
@@ -25,7 +25,7 @@ def with_declared():
 
 
 def points_task(plugins, k: int = 2):
-    sampler = plugins.tasks.get("points").factory({}, k=k)
+    sampler = plugins.tasks.get("points").build({}, k=k)
     return sampler, sampler.sample(torch.Generator().manual_seed(0))
 
 
@@ -43,17 +43,34 @@ def test_networks_that_share_one_loss_get_the_functional_inner_step(with_declare
     [
         ("boastful", "model 'boastful' declares the capability 'samples' but does not define render_samples"),
         ("turn-taker", "model 'turn-taker' declares 'functional' and adapts critic outside its functional_networks"),
+        ("secretive", "model 'secretive' defines score_predictions but does not declare the capability 'predictions'"),
     ],
 )
 def test_a_capability_the_model_cannot_perform_is_refused_before_anything_runs(with_declared, tmp_path, model, line):
     out = tmp_path / "run"
     result = run_cli(["run", "reptile", "--model", model, "--task", "points", *QUICK, "--out", str(out)])
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {line}"), result.stderr
-    assert "define it or leave the capability out" in result.stderr and not out.exists()
+    fix = "declare it or remove the method" if model == "secretive" else "define it or leave the capability out"
+    assert fix in result.stderr and len(result.stderr.strip().splitlines()) == 1 and not out.exists()
     sampler, task = points_task(with_declared)
-    built = with_declared.models.get(model).factory({}, sampler.info)
+    built = with_declared.models.get(model).build({}, sampler.info)
     with pytest.raises(AssertionError, match=line.removeprefix(f"model '{model}' ")):
         check_model(built, task)
+
+
+def test_a_task_whose_capabilities_and_methods_disagree_is_refused(with_declared, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(["run", "reptile", "--model", "quadratic", "--task", "shy-points", *QUICK, "--out", str(out)])
+    line = "task 'shy-points' declares the capability 'show' but does not define show"
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {line}"), result.stderr
+    assert not out.exists()
+    with pytest.raises(AssertionError, match=line.removeprefix("task 'shy-points' ")):
+        check_sampler(with_declared.tasks.get("shy-points").build({}, k=2), 2)
+
+
+def test_a_subclass_may_drop_a_capability_its_base_declares(with_declared):
+    sampler, task = points_task(with_declared)
+    check_model(quadratic.PlainQuadratic(sampler.info["dim"], 0.1), task)  # inherits functional_loss, unused
 
 
 def test_the_removed_inner_optimizer_names_what_replaced_it(plugins):
@@ -71,4 +88,4 @@ def test_maml_still_refuses_networks_that_take_turns_without_their_step(with_dec
     sampler, _ = points_task(with_declared)
     model = declared.TurnTaker(sampler.info["dim"], 0.1)
     with pytest.raises(Exception, match="take turns"):
-        with_declared.algorithms.get("maml").factory({}, model, small_settings())
+        with_declared.algorithms.get("maml").build({}, model, small_settings())

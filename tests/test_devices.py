@@ -10,11 +10,13 @@ import torch
 from metaframe.api import Task
 from metaframe.plugins import load_plugins
 from metaframe.scoring import mean_scores, personalize_and_score
-from metaframe.testing import options_for_tests, small_settings
-from metaframe_pose2im.model import build
-from metaframe_pose2im.options import scale_size
+from metaframe.testing import from_table, options_for_tests, small_settings
+from metaframe_pose2im import model as pose2im_model
+from metaframe_pose2im.options import Pose2ImOptions, scale_size
 from tests.devices import DEVICES
 from tests.pose2im.conftest import make_batch
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 PLUGINS = load_plugins()
 INFO = {"in_channels": 17, "keypoints": "coco17"}
@@ -45,7 +47,7 @@ def tiny(device: str, **options):
 def test_one_meta_iteration_of_each_algorithm(device, name, options):
     model = tiny(device)
     entry = PLUGINS.algorithms.get(name)
-    algorithm = entry.factory({**options_for_tests(entry), **options}, model, small_settings(k=2, device=device))
+    algorithm = entry.build({**options_for_tests(entry), **options}, model, small_settings(k=2, device=device))
     logs = algorithm.step([task.to(device) for task in tasks()], 0)
     assert all(torch.isfinite(torch.tensor(value)) for value in logs.values())
     assert all(p.device.type == device for net in model.networks.values() for p in net.parameters())

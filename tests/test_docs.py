@@ -53,9 +53,9 @@ def test_the_worked_example_of_write_a_plugin_runs(tmp_path, monkeypatch):
     plugins = load_plugins(extra=[("linreg", module)])
     assert plugins.info("linreg").status == "ok", plugins.info("linreg").error
     task = plugins.tasks.get("linreg")
-    sampler = task.factory(options_for_tests(task), k=3)
+    sampler = task.build(options_for_tests(task), k=3)
     check_sampler(sampler, 3)
-    check_model(plugins.models.get("linear").factory({}, sampler.info), sampler.sample(torch.Generator()))
+    check_model(plugins.models.get("linear").build({}, sampler.info), sampler.sample(torch.Generator()))
     quick = ["--meta-iterations", "2", "--k", "3", "--t", "2", "--quiet"]
     runs = {("linear", "linreg"): ["--set", "task.dim=4"], ("mlp", "linreg"): [], ("linear", "sine"): []}
     for (model, task_name), extra in runs.items():

@@ -102,7 +102,7 @@ def test_maml_refuses_a_model_that_differentiates_a_network_it_does_not_adapt(pl
     model = Quadratic(dim=2, lr=0.1)
     model.functional_networks = ("elsewhere",)
     with pytest.raises(UsageError, match="functional_networks .*'elsewhere'.* must be among"):
-        plugins.algorithms.get("maml").factory({}, model, small_settings())
+        plugins.algorithms.get("maml").build({}, model, small_settings())
 
 
 def test_the_functional_step_changes_nothing_in_place_and_leaves_unused_weights():
@@ -128,4 +128,4 @@ def test_maml_refuses_a_model_of_several_networks_without_its_functional_step(pl
     model = Quadratic(dim=2, lr=0.1)
     model.inner_optimizer_specs = lambda: {"point": OptimizerSpec("sgd", 0.1), "other": OptimizerSpec("sgd", 0.1)}
     with pytest.raises(UsageError, match="adapts 2 networks .*no functional_inner_step"):
-        plugins.algorithms.get("maml").factory({}, model, small_settings())
+        plugins.algorithms.get("maml").build({}, model, small_settings())

@@ -91,16 +91,16 @@ def test_the_algorithms_load_without_importing_learn2learn(l2l):
 
 def sine_and_mlp(plugins: Plugins, k: int = 5):
     """metaframe's sine toy: a task sampler and a freshly seeded MLP for it."""
-    sampler = plugins.tasks.get("sine").factory({}, k=k)
+    sampler = plugins.tasks.get("sine").build({}, k=k)
     torch.manual_seed(0)
-    return sampler, plugins.models.get("mlp").factory({}, sampler.info)
+    return sampler, plugins.models.get("mlp").build({}, sampler.info)
 
 
 @needs_learn2learn
 @pytest.mark.parametrize("name", NAMES)
 def test_contract(l2l, name):
     sampler, model = sine_and_mlp(l2l)
-    algorithm = l2l.algorithms.get(name).factory({}, model, small_settings(k=5))
+    algorithm = l2l.algorithms.get(name).build({}, model, small_settings(k=5))
     generator = torch.Generator().manual_seed(0)
     logs = check_algorithm(algorithm, model, [sampler.sample(generator) for _ in range(2)])
     assert logs["query_loss"] > 0
@@ -110,8 +110,8 @@ def test_contract(l2l, name):
 def test_learn2learn_maml_gives_the_meta_gradient_of_our_maml(l2l):
     sampler, model = sine_and_mlp(l2l)
     settings = small_settings(k=5, t=3)  # the default schedule: step sizes 1, 1, 0.5 times the lr
-    ours = l2l.algorithms.get("maml").factory({"inner_optimizer": "sgd"}, model, settings)
-    theirs = l2l.algorithms.get("l2l-maml").factory({}, model, settings)
+    ours = l2l.algorithms.get("maml").build({"inner_optimizer": "sgd"}, model, settings)
+    theirs = l2l.algorithms.get("l2l-maml").build({}, model, settings)
     task = sampler.sample(torch.Generator().manual_seed(0))
     expected, _ = ours.meta_gradient(task)
     got = torch.autograd.grad(theirs.query_loss(task), list(named_parameters(model.networks, ["mlp"]).values()))

@@ -47,7 +47,7 @@ def test_by_default_personalizing_steps_as_the_inner_loop_does():
 def test_an_algorithms_personalize_rule_uses_them_and_its_inner_loop_does_not(name):
     entry = load_plugins().algorithms.get(name)
     model = PersonalQuadratic(3, 0.1, 0.0)  # a personal step of 0 moves nothing
-    algorithm = entry.factory(options_for_tests(entry), model, small_settings(t=1))
+    algorithm = entry.build(options_for_tests(entry), model, small_settings(t=1))
     task = Points(3, 2).sample(torch.Generator().manual_seed(0))
     before = model.networks["point"].w.detach().clone()
     algorithm.personalize(model, task.support, 3, "constant")

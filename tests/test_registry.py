@@ -111,3 +111,72 @@ def test_options_for_tests_takes_an_entry_not_a_factory():
     build.test_options = {"epsilon": 0.5}
     with pytest.raises(TypeError, match="takes a registry entry.*use register\\(..., test_options=...\\)"):
         options_for_tests(build)
+
+
+def test_the_engine_parses_options_before_calling_the_factory():
+    from tests.plugins.quadratic import PointsOptions
+
+    seen = []
+    registry = Registry("task", ("options", "test_options"))
+    registrar = Registrar(registry, "p")
+    registrar("points", lambda options, k: seen.append((options, k)), "Points.", options=PointsOptions)
+    registrar.commit()
+    registry.get("points").build({"dim": "4"}, k=2)  # a --set value arrives as a string
+    assert seen == [(PointsOptions(dim=4), 2)]
+    with pytest.raises(UsageError, match=r"unknown option task\.dimm; did you mean task\.dim\?"):
+        registry.get("points").build({"dimm": 4}, k=2)
+
+
+def test_without_declared_options_the_factory_gets_none_and_a_key_is_refused():
+    from metaframe.api import NoOptions
+
+    registry = Registry("model", ("options", "test_options"))
+    registry.add(Entry("plain", lambda options, info: options, "Plain.", "p", kind="model"))
+    assert registry.get("plain").build({}, {}) == NoOptions()
+    with pytest.raises(UsageError, match=r"^unknown option model\.lr; model 'plain' takes no options$"):
+        registry.get("plain").build({"lr": "0.1"}, {})
+
+
+def test_a_factory_that_still_parses_its_options_keeps_working():
+    from metaframe.api import parse_options
+    from tests.plugins.quadratic import PointsOptions
+
+    def build(options, k):
+        """Parses its own options, as before 0.2.0."""
+        return parse_options(PointsOptions, options, "task"), k
+
+    registry = Registry("task", ("options", "test_options"))
+    registrar = Registrar(registry, "p")
+    registrar("points", build, options=PointsOptions)
+    registrar.commit()
+    assert registry.get("points").build({"dim": 5}, k=3) == (PointsOptions(dim=5), 3)
+
+
+@pytest.mark.parametrize("annotation", ["dict[str, Any]", "dict", "Mapping[str, Any]", "typing.Dict[str, Any]"])
+def test_a_factory_that_takes_its_options_as_a_dict_fails_at_registration_saying_what_to_change(annotation):
+    from tests.plugins.quadratic import PointsOptions
+
+    namespace: dict = {}
+    exec(f"def build(options: '{annotation}', k: int):\n    '''Old.'''", namespace)
+
+    class OldStyle:
+        @hookimpl
+        def register_tasks(self, register):
+            register("old-points", namespace["build"], options=PointsOptions)
+            register("old-plain", namespace["build"])
+
+    plugins = load_plugins(entry_points=[], extra=[("old", OldStyle())])
+    info = plugins.info("old")
+    assert info.status == "failed" and "old-points" not in plugins.tasks and "\n" not in info.error
+    assert (
+        "registers task 'old-points' with a factory whose options are a dict; since 0.2.0 the engine parses them "
+        "and passes the dataclass instance: annotate them as PointsOptions and drop parse_options from the factory"
+    ) in info.error, info.error
+
+
+def test_the_registries_are_listed_once():
+    from metaframe import hookspecs
+    from metaframe.plugins import Plugins, new_manager
+
+    hooks = {name for name in dir(hookspecs) if name.startswith("register_") and name != "register_commands"}
+    assert set(Plugins(new_manager()).registries()) == hooks

@@ -35,7 +35,7 @@ COMMAND = [
 
 def identities(config: RunConfig) -> dict[str, list[str]]:
     """The training and held-out identities of the run's task, as its sampler splits them."""
-    sampler = get_plugins().tasks.get(config.task).factory(config.options["task"], k=config.settings.k)
+    sampler = get_plugins().tasks.get(config.task).build(config.options["task"], k=config.settings.k)
     sampler.load()
     return {
         "train": sorted({record.identity for record in sampler.train}),

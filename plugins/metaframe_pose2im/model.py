@@ -31,7 +31,6 @@ from metaframe.api import (
     UsageError,
     batch_size,
     of_network,
-    parse_options,
     strip_prefix,
 )
 from metaframe_pose2im import losses
@@ -392,9 +391,8 @@ def check_task(arch: Architecture, options: Pose2ImOptions, task_info: dict[str,
     return int(task_info["in_channels"])
 
 
-def build(options: dict[str, Any], task_info: dict[str, Any]) -> Pose2ImModel:
+def build(opts: Pose2ImOptions, task_info: dict[str, Any]) -> Pose2ImModel:
     """Pose→image GAN (pix2pixHD generator, multi-scale PatchGAN; LSGAN + feature matching + VGG)."""
-    opts = parse_options(Pose2ImOptions, options, "model")
     model = Pose2ImModel(opts, check_task(opts.architecture(), opts, task_info))
     if opts.init is not None:
         model.notes["init"] = load_init(model.networks, opts.init, opts.scale)

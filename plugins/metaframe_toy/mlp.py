@@ -18,7 +18,6 @@ from metaframe.api import (
     OptimizerSpec,
     TaskModel,
     UsageError,
-    parse_options,
     strip_prefix,
 )
 
@@ -108,11 +107,9 @@ class MLPRegressor(TaskModel):
         return moved, {"mlp": optimizer}
 
 
-def build(options: dict[str, Any], task_info: dict[str, Any]) -> MLPRegressor:
+def build(options: MLPOptions, task_info: dict[str, Any]) -> MLPRegressor:
     """Fully connected regressor (1→40→40→1, ReLU), MSE; the toy's model."""
     for key in ("in_features", "out_features"):
         if key not in task_info:
             raise UsageError(f"model mlp needs a task with vector inputs and targets (its info lacks {key!r})")
-    return MLPRegressor(
-        parse_options(MLPOptions, options, "model"), task_info["in_features"], task_info["out_features"]
-    )
+    return MLPRegressor(options, task_info["in_features"], task_info["out_features"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from metaframe.api import Task, TaskSampler, parse_options
+from metaframe.api import Task, TaskSampler
 
 
 @dataclass
@@ -73,6 +73,6 @@ def uniform(bounds: tuple[float, float], n: int, generator: torch.Generator) -> 
     return low + (high - low) * torch.rand(n, 1, generator=generator)
 
 
-def build(options: dict[str, Any], k: int) -> SineTasks:
+def build(options: SineOptions, k: int) -> SineTasks:
     """Sine regression y = A sin(x + φ), K points per task (MAML/Reptile toy)."""
-    return SineTasks(parse_options(SineOptions, options, "task"), k)
+    return SineTasks(options, k)

@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from metaframe.api import FUNCTIONAL, SAMPLES, Batch, Register, TaskModel, hookimpl
-from tests.plugins.quadratic import Point, Quadratic, half_squared_distance, needs_points
+from metaframe.api import FUNCTIONAL, SAMPLES, SHOW, Batch, NoOptions, Register, TaskModel, hookimpl
+from tests.plugins.quadratic import Point, Points, Quadratic, half_squared_distance, needs_points
 
 
 class BodyHead(TaskModel):
@@ -59,6 +59,19 @@ class Boastful(Quadratic):
     capabilities = frozenset({FUNCTIONAL, SAMPLES})
 
 
+class Secretive(Quadratic):
+    """Scores predictions made elsewhere without declaring ``predictions``: the engine would never ask."""
+
+    def score_predictions(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
+        return {"distance": (predicted - batch["c"]).norm().item()}
+
+
+class ShyPoints(Points):
+    """Declares ``show`` but writes nothing."""
+
+    capabilities = frozenset({SHOW})
+
+
 class TurnTaker(Quadratic):
     """Adapts a second network outside its functional networks, without a functional inner step."""
 
@@ -70,19 +83,30 @@ class TurnTaker(Quadratic):
         return {name: torch.optim.SGD(self.networks[name].parameters(), lr=self.lr) for name in ("point", "critic")}
 
 
-def build_body_head(options: dict[str, Any], task_info: dict[str, Any]) -> BodyHead:
+def build_body_head(options: NoOptions, task_info: dict[str, Any]) -> BodyHead:
     """Body + head, one shared loss."""
     needs_points(task_info)
     return BodyHead(task_info["dim"])
 
 
-def build_boastful(options: dict[str, Any], task_info: dict[str, Any]) -> Boastful:
+def build_boastful(options: NoOptions, task_info: dict[str, Any]) -> Boastful:
     """Declares samples, draws none."""
     needs_points(task_info)
     return Boastful(task_info["dim"], 0.1)
 
 
-def build_turn_taker(options: dict[str, Any], task_info: dict[str, Any]) -> TurnTaker:
+def build_secretive(options: NoOptions, task_info: dict[str, Any]) -> Secretive:
+    """Scores predictions, declares nothing."""
+    needs_points(task_info)
+    return Secretive(task_info["dim"], 0.1)
+
+
+def build_shy_points(options: NoOptions, k: int) -> ShyPoints:
+    """Declares show, shows nothing."""
+    return ShyPoints(2, k)
+
+
+def build_turn_taker(options: NoOptions, task_info: dict[str, Any]) -> TurnTaker:
     """Two networks that take turns, no functional inner step."""
     needs_points(task_info)
     return TurnTaker(task_info["dim"], 0.1)
@@ -92,4 +116,10 @@ def build_turn_taker(options: dict[str, Any], task_info: dict[str, Any]) -> Turn
 def register_models(register: Register) -> None:
     register("body-head", build_body_head)
     register("boastful", build_boastful)
+    register("secretive", build_secretive)
     register("turn-taker", build_turn_taker)
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    register("shy-points", build_shy_points)

@@ -19,7 +19,6 @@ from metaframe.api import (
     TaskSampler,
     UsageError,
     hookimpl,
-    parse_options,
 )
 
 
@@ -125,21 +124,21 @@ def needs_points(task_info: dict[str, Any]) -> None:
         raise UsageError("the quadratic models need the points task")
 
 
-def build_model(options: dict[str, Any], task_info: dict[str, Any]) -> Quadratic:
+def build_model(options: QuadraticOptions, task_info: dict[str, Any]) -> Quadratic:
     """½‖w − c‖² with SGD (closed forms for tests)."""
     needs_points(task_info)
-    return Quadratic(task_info["dim"], parse_options(QuadraticOptions, options, "model").lr)
+    return Quadratic(task_info["dim"], options.lr)
 
 
-def build_plain(options: dict[str, Any], task_info: dict[str, Any]) -> PlainQuadratic:
+def build_plain(options: QuadraticOptions, task_info: dict[str, Any]) -> PlainQuadratic:
     """½‖w − c‖² without the functional capability."""
     needs_points(task_info)
-    return PlainQuadratic(task_info["dim"], parse_options(QuadraticOptions, options, "model").lr)
+    return PlainQuadratic(task_info["dim"], options.lr)
 
 
-def build_task(options: dict[str, Any], k: int) -> Points:
+def build_task(options: PointsOptions, k: int) -> Points:
     """Target points c ~ N(0, I)."""
-    return Points(parse_options(PointsOptions, options, "task").dim, k)
+    return Points(options.dim, k)
 
 
 @hookimpl

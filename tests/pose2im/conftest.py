@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metaframe_pose2im.model import Pose2ImModel, build
+from metaframe.testing import from_table
+from metaframe_pose2im import model as pose2im_model
+from metaframe_pose2im.model import Pose2ImModel
+from metaframe_pose2im.options import Pose2ImOptions
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 CHANNELS = 5  # pose heatmap channels; few keep the tests fast
 SIZE = 32  # the tiny scale's frame size

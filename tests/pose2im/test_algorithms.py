@@ -18,7 +18,7 @@ def tasks() -> list[Task]:
 @pytest.mark.parametrize("name", ["reptile", "fomaml", "maml", "pretrain"])
 def test_one_meta_step(plugins, name):
     model = tiny()
-    algorithm = plugins.algorithms.get(name).factory({}, model, small_settings(k=2, t=2))
+    algorithm = plugins.algorithms.get(name).build({}, model, small_settings(k=2, t=2))
     logs = check_algorithm(algorithm, model, tasks())
     assert logs
 
@@ -26,7 +26,7 @@ def test_one_meta_step(plugins, name):
 def test_maml_moves_only_the_generator(plugins):
     model = tiny()
     before = snapshot(model.networks)
-    plugins.algorithms.get("maml").factory({}, model, small_settings(k=2, t=2)).step(tasks(), 0)
+    plugins.algorithms.get("maml").build({}, model, small_settings(k=2, t=2)).step(tasks(), 0)
     after = snapshot(model.networks)
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("discriminator."))
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("generator."))
@@ -35,7 +35,7 @@ def test_maml_moves_only_the_generator(plugins):
 def test_reptile_can_meta_learn_the_generator_only(plugins):
     model = tiny()
     before = snapshot(model.networks)
-    reptile = plugins.algorithms.get("reptile").factory({"networks": "generator"}, model, small_settings(t=2))
+    reptile = plugins.algorithms.get("reptile").build({"networks": "generator"}, model, small_settings(t=2))
     reptile.step(tasks(), 0)
     after = snapshot(model.networks)
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("discriminator."))

@@ -63,7 +63,7 @@ def test_checkpointed_inner_loop_gives_the_same_meta_gradient_on_pose2im(plugins
     results = []
     for checkpoint_inner in (False, True):
         model = small()
-        maml = plugins.algorithms.get("maml").factory(
+        maml = plugins.algorithms.get("maml").build(
             {"checkpoint_inner": checkpoint_inner}, model, small_settings(k=k, t=3)
         )
         torch.manual_seed(1)
@@ -77,7 +77,7 @@ def test_checkpointed_inner_loop_gives_the_same_meta_gradient_on_pose2im(plugins
 def test_maml_meta_learns_the_generator_through_steps_taken_against_a_moving_discriminator(plugins):
     """The D steps are taken in MAML's inner loop, as in adapt, and the query loss is scored against D_T."""
     model, task = small(), person(3)
-    maml = plugins.algorithms.get("maml").factory({}, model, small_settings(k=3, t=3))
+    maml = plugins.algorithms.get("maml").build({}, model, small_settings(k=3, t=3))
     adapted = maml.adapted(task.support)
     d_start = {f"discriminator.{k}": p for k, p in model.networks["discriminator"].named_parameters()}
     assert any(not torch.equal(adapted[key], p) for key, p in d_start.items()), "D took no step"
@@ -89,6 +89,6 @@ def test_maml_meta_learns_the_generator_through_steps_taken_against_a_moving_dis
 
 
 def test_maml_on_pose2im_declares_the_discriminator_constant(plugins):
-    notes = plugins.algorithms.get("maml").factory({}, small(), small_settings()).describe()
+    notes = plugins.algorithms.get("maml").build({}, small(), small_settings()).describe()
     assert notes["differentiated"] == ["generator"] and notes["constant"] == ["discriminator"]
     assert json.loads(json.dumps(notes))["inner_optimizers"]["discriminator"]["betas"] == [0.5, 0.999]

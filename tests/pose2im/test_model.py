@@ -139,14 +139,14 @@ def test_more_frames_than_the_batch_take_a_random_subset_from_the_global_generat
 
 def test_a_task_of_another_size_is_refused_naming_both():
     with pytest.raises(UsageError, match="64 px.*scale tiny.*32 px.*model.size=64"):
-        from metaframe_pose2im.model import build
+        from tests.pose2im.conftest import build
 
         build({"scale": "tiny"}, {"in_channels": CHANNELS, "size": 64})
     assert tiny(size=64).architecture.size == 64  # building the scale at the task's size is allowed
 
 
 def test_a_task_without_pose_channels_is_refused():
-    from metaframe_pose2im.model import build
+    from tests.pose2im.conftest import build
 
     with pytest.raises(UsageError, match="in_channels"):
         build({"scale": "tiny"}, {"in_features": 1, "out_features": 1})
@@ -163,7 +163,7 @@ def test_a_task_without_pose_channels_is_refused():
     ],
 )
 def test_bad_options_are_usage_errors(options, message):
-    from metaframe_pose2im.model import build
+    from tests.pose2im.conftest import build
 
     with pytest.raises(UsageError, match=message):
         build(options, {"in_channels": CHANNELS, "size": SIZE})

@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from metaframe.errors import UsageError
-from metaframe_pose2im.model import WARP_PERSONAL_LR, build
+from metaframe.testing import from_table
+from metaframe_pose2im import model as pose2im_model
+from metaframe_pose2im.model import WARP_PERSONAL_LR
+from metaframe_pose2im.options import Pose2ImOptions
 from tests.pose2im.conftest import make_batch
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 INFO = {"in_channels": 17, "size": 32, "keypoints": "coco17"}
 

@@ -10,11 +10,15 @@ import pytest
 from safetensors import safe_open
 
 from metaframe.errors import UsageError
-from metaframe_pose2im.model import build
+from metaframe.testing import from_table
+from metaframe_pose2im import model as pose2im_model
+from metaframe_pose2im.options import Pose2ImOptions
 from metaframe_pose2im.weights import PRETRAINED_DIR
 from metaframe_video.synthetic.world import identities
 from metaframe_video.task.video_shot import VideoShotOptions
 from tests.pose2im.conftest import tiny
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
 
 INFO = {"in_channels": 17, "size": 128, "keypoints": "coco17"}  # video-shot's info at 128 px
 RECORD = json.loads((PRETRAINED_DIR / "small.json").read_text())

@@ -8,11 +8,16 @@ import pytest
 import torch
 
 from metaframe.errors import UsageError
-from metaframe_pose2im.model import build
+from metaframe.testing import from_table
+from metaframe_pose2im import model as pose2im_model
+from metaframe_pose2im.options import Pose2ImOptions
 from metaframe_pose2im.warp import SupportParts, heatmap_keypoints, warp
 from metaframe_pose2im.warp_input import WarpInput, moved_copy
-from metaframe_video.task.video_shot import TEST_OPTIONS
-from metaframe_video.task.video_shot import build as build_task
+from metaframe_video.task import video_shot
+from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotOptions
+
+build = from_table(pose2im_model.build, Pose2ImOptions, "model")
+build_task = from_table(video_shot.build, VideoShotOptions, "task")
 
 SIZE = 32
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from metaframe.testing import run_cli
+from metaframe.testing import from_table, run_cli
 from metaframe_pose2im.warp import (
     PARTS,
     SupportParts,
@@ -19,8 +19,10 @@ from metaframe_pose2im.warp import (
     warp,
     warp_reference,
 )
-from metaframe_video.task import pose
-from metaframe_video.task.video_shot import TEST_OPTIONS, build
+from metaframe_video.task import pose, video_shot
+from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotOptions
+
+build = from_table(video_shot.build, VideoShotOptions, "task")
 
 TINY = {**TEST_OPTIONS, "size": 64}
 

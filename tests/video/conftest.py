@@ -8,8 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from metaframe.testing import from_table
 from metaframe_video.dataset import write_index, write_shot
-from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotTasks, build
+from metaframe_video.task import video_shot
+from metaframe_video.task.video_shot import TEST_OPTIONS, VideoShotOptions, VideoShotTasks
+
+build = from_table(video_shot.build, VideoShotOptions, "task")
 
 TINY: dict[str, Any] = dict(TEST_OPTIONS)  # 3 + 2 identities × 24 frames at 32 px
 """The smallest synthetic world: what the contract tests use too."""

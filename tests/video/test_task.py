@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
 from metaframe.testing import check_sampler, run_cli
@@ -22,7 +23,7 @@ from tests.video.conftest import TINY, make_dataset
 
 def build(options, k):
     """The sampler with its data loaded, as the engine leaves it before the first task."""
-    sampler = video_task.build(options, k)
+    sampler = video_task.build(parse_options(VideoShotOptions, options, "task"), k)
     sampler.load()
     return sampler
 

@@ -22,16 +22,16 @@ def momentum_plugins() -> Plugins:
 
 def sine_and_mlp(plugins: Plugins, k: int = 5):
     """metaframe's sine toy: a task sampler and a freshly seeded MLP for it."""
-    sampler = plugins.tasks.get("sine").factory({}, k=k)
+    sampler = plugins.tasks.get("sine").build({}, k=k)
     torch.manual_seed(0)
-    return sampler, plugins.models.get("mlp").factory({}, sampler.info)
+    return sampler, plugins.models.get("mlp").build({}, sampler.info)
 
 
 def test_contract():
     plugins = momentum_plugins()
     entry = plugins.algorithms.get("reptile-momentum")
     sampler, model = sine_and_mlp(plugins)
-    algorithm = entry.factory(options_for_tests(entry), model, small_settings(k=5))
+    algorithm = entry.build(options_for_tests(entry), model, small_settings(k=5))
     generator = torch.Generator().manual_seed(0)
     logs = check_algorithm(algorithm, model, [sampler.sample(generator) for _ in range(2)])
     assert logs["distance"] > 0
@@ -46,7 +46,7 @@ def test_without_momentum_it_is_reptile_with_a_constant_epsilon():
     weights = {}
     for name, options in runs.items():
         sampler, model = sine_and_mlp(plugins)
-        algorithm = plugins.algorithms.get(name).factory(options, model, small_settings(k=5))
+        algorithm = plugins.algorithms.get(name).build(options, model, small_settings(k=5))
         generator = torch.Generator().manual_seed(1)
         for iteration in range(3):
             algorithm.step([sampler.sample(generator) for _ in range(2)], iteration)

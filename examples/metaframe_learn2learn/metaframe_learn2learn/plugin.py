@@ -6,9 +6,7 @@ Importing it loads learn2learn's algorithms; without learn2learn the import fail
 
 from __future__ import annotations
 
-from typing import Any
-
-from metaframe.api import Register, RunSettings, TaskModel, hookimpl, parse_options
+from metaframe.api import AlgorithmFactory, Register, hookimpl
 from metaframe_learn2learn.algorithms import (
     Learn2LearnAlgorithm,
     Learn2LearnMAML,
@@ -19,17 +17,8 @@ from metaframe_learn2learn.algorithms import (
 ALGORITHMS: dict[str, type[Learn2LearnAlgorithm]] = {"l2l-maml": Learn2LearnMAML, "l2l-metasgd": Learn2LearnMetaSGD}
 
 
-def factory(algorithm: type[Learn2LearnAlgorithm]) -> Any:
-    """A registry factory building ``algorithm`` from its option table."""
-
-    def build(options: dict[str, Any], model: TaskModel, settings: RunSettings) -> Learn2LearnAlgorithm:
-        return algorithm(parse_options(Learn2LearnOptions, options, "algorithm"), model, settings)
-
-    build.__doc__ = algorithm.__doc__
-    return build
-
-
 @hookimpl
-def register_algorithms(register: Register) -> None:
+def register_algorithms(register: Register[AlgorithmFactory]) -> None:
+    # each class is its own factory: Algorithm(options, model, settings), the options parsed by the engine
     for name, algorithm in ALGORITHMS.items():
-        register(name, factory(algorithm), requires=algorithm.requires, options=Learn2LearnOptions)
+        register(name, algorithm, requires=algorithm.requires, options=Learn2LearnOptions)

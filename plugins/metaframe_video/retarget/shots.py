@@ -7,9 +7,7 @@ imports retargeting: the dependency goes one way.
 
 from __future__ import annotations
 
-from typing import Any
-
-from metaframe.api import SHOW, Batch, parse_options
+from metaframe.api import SHOW, Batch
 from metaframe_video.retarget.contract import FOOTAGE, Footage, Motion
 from metaframe_video.retarget.footage import target_examples
 from metaframe_video.retarget.motion import source_motion
@@ -30,6 +28,6 @@ class FootageShotTasks(VideoShotTasks):
         return source_motion(self, source, target, smooth, normalize)
 
 
-def build(options: dict[str, Any], k: int) -> FootageShotTasks:
+def build(options: VideoShotOptions, k: int) -> FootageShotTasks:
     """One shot of one person's video: K (pose, frame) pairs to personalize on, later frames to score."""
-    return FootageShotTasks(parse_options(VideoShotOptions, options, "task"), k)
+    return FootageShotTasks(options, k)

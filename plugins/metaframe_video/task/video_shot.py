@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from metaframe.api import SHOW, Batch, Task, TaskSampler, UsageError, parse_options, say
+from metaframe.api import SHOW, Batch, Task, TaskSampler, UsageError, say
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.framesheet import show_frames
 from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
@@ -220,9 +220,9 @@ def load_record(root: Path, video: dict[str, Any], shot: dict[str, Any]) -> Shot
     return ShotRecord(video["id"], video.get("identity", video["id"]), shot["id"], video.get("split"), paths, keypoints)
 
 
-def build(options: dict[str, Any], k: int) -> VideoShotTasks:
+def build(options: VideoShotOptions, k: int) -> VideoShotTasks:
     """One shot of one person's video: K (pose, frame) pairs to personalize on, later frames to score."""
-    return VideoShotTasks(parse_options(VideoShotOptions, options, "task"), k)
+    return VideoShotTasks(options, k)
 
 
 # The contract tests build every registered task with its test options: a tiny world.
