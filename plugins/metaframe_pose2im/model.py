@@ -227,9 +227,11 @@ class Pose2ImModel(TaskModel):
         adam = OptimizerSpec("adam", self.options.lr, (self.options.beta1, self.options.beta2))
         return {name: adam for name in self.networks}
 
-    def inner_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """A fresh Adam per network, built from :meth:`inner_optimizer_specs`."""
+    def inner_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
+        """A fresh Adam per network, built from :meth:`inner_optimizer_specs` (at ``lr`` when given)."""
         specs = self.inner_optimizer_specs()
+        if lr is not None:
+            specs = {name: dataclasses.replace(spec, lr=lr) for name, spec in specs.items()}
         return {name: specs[name].build(network.parameters()) for name, network in self.networks.items()}
 
     def personal_lr(self) -> float:
@@ -241,9 +243,7 @@ class Pose2ImModel(TaskModel):
 
     def personal_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """:meth:`inner_optimizers` at :meth:`personal_lr`: eval, compare, the samples and retarget use them."""
-        lr = self.personal_lr()
-        specs = {name: dataclasses.replace(spec, lr=lr) for name, spec in self.inner_optimizer_specs().items()}
-        return {name: specs[name].build(network.parameters()) for name, network in self.networks.items()}
+        return self.inner_optimizers(self.personal_lr())
 
     def inner_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
         """A discriminator step, then a generator step against the updated discriminator."""
