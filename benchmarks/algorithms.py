@@ -46,7 +46,7 @@ from torch.func import functional_call
 from metaframe.config import RunSettings
 from metaframe.params import strip_prefix
 from metaframe.plugins import Plugins, load_plugins
-from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
+from metaframe.protocols import Batch, Capability, Task, TaskModel, TaskSampler
 
 METHODS = ("plain", "reptile", "fomaml", "higher_maml", "maml", "maml_checkpointed")  # each beside its baseline
 BASELINES = {"reptile": "plain", "fomaml": "plain", "maml": "higher_maml", "maml_checkpointed": "maml"}
@@ -90,7 +90,7 @@ def image_loss(prediction: Tensor, target: Tensor) -> Tensor:
 class ImageRegressor(TaskModel):
     """The benchmark's model: one network ``net``, Adam inner steps, functional for second-order MAML."""
 
-    capabilities = frozenset({FUNCTIONAL})
+    capabilities = frozenset({Capability.FUNCTIONAL})
     functional_networks = ("net",)
     metric_goals = {"l1": "min"}
 

@@ -45,13 +45,9 @@ from metaframe.params import (
 )
 from metaframe.progress import ProgressStage
 from metaframe.protocols import (
-    FUNCTIONAL,
-    PREDICTIONS,
-    RENDER,
-    SAMPLES,
-    SHOW,
     Batch,
     BatchKeys,
+    Capability,
     OuterAlgorithm,
     Shape,
     Task,
@@ -74,13 +70,9 @@ __all__ = [
     "TaskFactory",
     "hookimpl",
     # the contracts
-    "FUNCTIONAL",
-    "PREDICTIONS",
-    "RENDER",
-    "SAMPLES",
-    "SHOW",
     "Batch",
     "BatchKeys",
+    "Capability",
     "OuterAlgorithm",
     "Shape",
     "Task",
@@ -142,3 +134,17 @@ __all__ = [
     "ProgressStage",
     "say",
 ]
+
+REMOVED = {name: f"Capability.{name}" for name in ("FUNCTIONAL", "PREDICTIONS", "RENDER", "SAMPLES", "SHOW")}
+"""Names this module exported before 0.2.0, with what replaced them."""
+
+
+def __getattr__(name: str) -> object:
+    """A removed name fails the plugin that imports it, in one line naming its replacement (``from
+    metaframe.api import FUNCTIONAL`` raises this ImportError as it is, not Python's bare one)."""
+    if name in REMOVED:
+        raise ImportError(
+            f"metaframe.api.{name} was removed in 0.2.0: capabilities are Capability values, not strings; "
+            f"write {REMOVED[name]} (from metaframe.api import Capability)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

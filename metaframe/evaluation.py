@@ -31,7 +31,6 @@ from metaframe.scoring import Personalize, mean_scores, personalize_and_score, s
 from metaframe.session import Session, announce, build_session
 
 RANDOM = "random"
-INIT_OPTION = "init"  # the model option that names initial weights, by convention (docs/reference/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -139,8 +138,9 @@ def prepared(config: RunConfig, init: str, plugins: Plugins | None = None) -> tu
     """The session of ``config`` with ``init``'s weights loaded (fresh ones for a named init), and the rule
     that personalizes them (:func:`personalization_rule`)."""
     plugins = plugins or get_plugins()
+    weights_option = plugins.models.get(config.model).weights_option
     if init in not_learned(plugins):  # fresh weights (or none used), even where the configuration names some
-        model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
+        model_options = {k: v for k, v in config.options["model"].items() if k != weights_option}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
     session = build_session(config, plugins)
     if init in not_learned(plugins):

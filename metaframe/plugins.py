@@ -20,7 +20,7 @@ import pluggy
 from metaframe import hookspecs
 from metaframe.config import Preset, preset_problem
 from metaframe.factories import AlgorithmFactory, ExperimentFactory, ModelFactory, ReferenceFactory, TaskFactory
-from metaframe.registry import DECLARATIONS, Registrar, Registry
+from metaframe.registry import Registrar, Registry
 
 GROUP = "metaframe"
 
@@ -42,8 +42,12 @@ class Plugins:
 
     manager: pluggy.PluginManager
     infos: list[PluginInfo] = field(default_factory=list)
-    algorithms: Registry[AlgorithmFactory] = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
-    models: Registry[ModelFactory] = field(default_factory=lambda: Registry("model", ("options", "test_options")))
+    algorithms: Registry[AlgorithmFactory] = field(
+        default_factory=lambda: Registry("algorithm", ("requires", "options", "test_options"))
+    )
+    models: Registry[ModelFactory] = field(
+        default_factory=lambda: Registry("model", ("options", "test_options", "weights_option"))
+    )
     tasks: Registry[TaskFactory] = field(default_factory=lambda: Registry("task", ("options", "test_options")))
     presets: Registry[Preset] = field(default_factory=lambda: Registry("preset", problem=preset_problem))
     experiments: Registry[ExperimentFactory] = field(default_factory=lambda: Registry("experiment"))

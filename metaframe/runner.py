@@ -31,7 +31,7 @@ from metaframe.output import console_err, say
 from metaframe.params import restore
 from metaframe.plugins import Plugins
 from metaframe.progress import LogLines
-from metaframe.protocols import SAMPLES, OuterAlgorithm, TaskModel
+from metaframe.protocols import Capability, OuterAlgorithm, TaskModel
 from metaframe.rundir import RunDir, run_folder, weights_file
 from metaframe.scoring import personalized_picture
 from metaframe.session import Session, build_algorithm, build_session, provenance
@@ -289,7 +289,7 @@ def update_record(rundir: RunDir, **changes: Any) -> None:
 
 def save_sample(session: Session, algorithm: OuterAlgorithm, rundir: RunDir, name: str) -> None:
     """A picture of the model personalized to the first held-out task, when the model can draw."""
-    if SAMPLES not in session.model.capabilities or not rundir.writes:
+    if Capability.SAMPLES not in session.model.capabilities or not rundir.writes:
         return
     try:
         task = session.sampler.eval_tasks()[0]

@@ -11,12 +11,12 @@ from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
-from metaframe.capabilities import check_declared, check_task_declared
+from metaframe.capabilities import check_declared, check_task_declared, not_capabilities
 from metaframe.config import RunConfig
 from metaframe.errors import UsageError
 from metaframe.output import say
 from metaframe.plugins import Plugins
-from metaframe.protocols import OuterAlgorithm, TaskModel, TaskSampler
+from metaframe.protocols import Capability, OuterAlgorithm, TaskModel, TaskSampler
 
 
 @dataclass
@@ -42,12 +42,17 @@ def resolve_device(choice: str) -> torch.device:
         raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
 
 
-def check_requirements(algorithm: str, requires: frozenset[str], model: str, capabilities: frozenset[str]) -> None:
-    """Refuse, before step 0, an algorithm whose requirements the model does not declare."""
+def check_requirements(
+    algorithm: str, requires: frozenset[Capability], model: str, capabilities: frozenset[Capability]
+) -> None:
+    """Refuse, before step 0, an algorithm whose requirements the model does not declare (or that are not
+    :class:`Capability` values)."""
+    if strings := not_capabilities(requires, "requires"):
+        raise UsageError(f"algorithm {algorithm!r} {strings[0]}")
     missing = sorted(set(requires) - set(capabilities))
     if missing:
         raise UsageError(
-            f"algorithm {algorithm!r} needs the model capability {', '.join(missing)}, which model {model!r} "
+            f"algorithm {algorithm!r} needs the model capability {', '.join(map(str, missing))}, which model {model!r} "
             f"does not declare; pick an algorithm that does not need it (`metaframe plugins` lists them)"
         )
 
@@ -116,7 +121,7 @@ def provenance(
         "plugins": {role: {"name": name, "version": versions.get(name)} for role, name in names.items()},
         "torch": torch.__version__,
         "device": str(model.device),
-        "model_notes": dict(getattr(model, "notes", {})),
+        "model_notes": dict(model.notes),
         "algorithm_notes": algorithm.describe() if algorithm is not None else {},
     }
 
@@ -126,5 +131,5 @@ def announce(plugins: Plugins, config: RunConfig, model: TaskModel | None = None
     which weights it loaded), so that a refused command stays one line."""
     if config.preset is not None:
         say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")
-    for key, note in getattr(model, "notes", {}).items():
+    for key, note in (model.notes if model is not None else {}).items():
         say(f"{config.model}: {key.replace('_', ' ')}: {escape(note)}")

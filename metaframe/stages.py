@@ -45,7 +45,7 @@ from metaframe.experiment import (
 from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.progress import clock
-from metaframe.protocols import RENDER, SHOW, Task
+from metaframe.protocols import Capability, Task
 from metaframe.resolve import resolve
 from metaframe.rundir import RunDir
 from metaframe.runner import progress_bars, train
@@ -148,12 +148,14 @@ class Runner:
         return {"task": task_name, "labels": ["real", *stage.labels], "scores": scores, **shown}
 
 
-def check_render(name: str, config: RunConfig, model: frozenset[str], task: frozenset[str]) -> None:
+def check_render(name: str, config: RunConfig, model: frozenset[Capability], task: frozenset[Capability]) -> None:
     """Refuse a Render stage whose model cannot predict from inputs alone or whose task cannot show examples."""
-    if RENDER not in model:
-        raise UsageError(f"stage {name}: model {config.model!r} cannot render its predictions (no '{RENDER}')")
-    if SHOW not in task:
-        raise UsageError(f"stage {name}: task {config.task!r} cannot show examples (no '{SHOW}')")
+    if Capability.RENDER not in model:
+        raise UsageError(
+            f"stage {name}: model {config.model!r} cannot render its predictions (no '{Capability.RENDER}')"
+        )
+    if Capability.SHOW not in task:
+        raise UsageError(f"stage {name}: task {config.task!r} cannot show examples (no '{Capability.SHOW}')")
 
 
 def held_out_probe(runner: Runner) -> HeldOut:

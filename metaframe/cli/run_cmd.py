@@ -25,7 +25,7 @@ from metaframe.cli.options import (
 )
 from metaframe.output import console
 from metaframe.plugins import get_plugins
-from metaframe.protocols import PREDICTIONS
+from metaframe.protocols import Capability
 from metaframe.references import references
 from metaframe.rundir import RunDir
 from metaframe.session import announce
@@ -93,7 +93,7 @@ def run(
     settings = result.config.settings
     console.print(f"\n[bold green]done[/]: weights in {result.weights}, metrics in {RunDir(result.path).metrics}")
     # a model that scores predictions made elsewhere is read against the references that learn nothing
-    named = references(plugins) if PREDICTIONS in run.session.model.capabilities else {}
+    named = references(plugins) if Capability.PREDICTIONS in run.session.model.capabilities else {}
     baselines = " ".join(f"--init {name}" for name in named) or "--init random"
     console.print(
         f"next: [bold]metaframe eval --init {result.path} {baselines} --k {settings.k} --t {settings.t}[/]"

@@ -18,8 +18,8 @@ import torch
 from torch import Tensor
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     OuterAlgorithm,
     RunSettings,
     Task,
@@ -82,7 +82,7 @@ class MAML(OuterAlgorithm):
     """Second-order MAML: the meta-gradient through the T inner iterations ``adapt`` runs (second order
     through the steps of the model's functional networks; any other network's steps are constants)."""
 
-    requires = frozenset({FUNCTIONAL})
+    requires = frozenset({Capability.FUNCTIONAL})
 
     def __init__(self, options: MAMLOptions, model: TaskModel, settings: RunSettings) -> None:
         self.options, self.model, self.settings = options, model, settings

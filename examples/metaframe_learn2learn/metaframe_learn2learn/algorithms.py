@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     OuterAlgorithm,
     RunSettings,
     Task,
@@ -70,7 +70,7 @@ def learner_loss(model: TaskModel, learner: Any, batch: Batch) -> Tensor:
 class Learn2LearnAlgorithm(OuterAlgorithm):
     """What both adapters share: the wrapper around the model, the inner loop, the outer Adam step."""
 
-    requires = frozenset({FUNCTIONAL})
+    requires = frozenset({Capability.FUNCTIONAL})
 
     def __init__(self, options: Learn2LearnOptions, model: TaskModel, settings: RunSettings) -> None:
         self.options, self.model, self.settings = options, model, settings

@@ -22,8 +22,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from metaframe.api import (
-    RENDER,
     Batch,
+    Capability,
     Personalize,
     ProgressStage,
     TaskModel,
@@ -56,10 +56,10 @@ class RetargetPlan:
 
 def check_capabilities(model_name: str, model: TaskModel, task_name: str, sampler: TaskSampler) -> None:
     """Refuse, before any work, a model that cannot render frames for poses or a task that cannot read footage."""
-    if RENDER not in model.capabilities:
+    if Capability.RENDER not in model.capabilities:
         raise UsageError(
-            f"model {model_name!r} does not render images from poses (capability '{RENDER}'), which retarget "
-            f"needs; give a run of a model that declares it"
+            f"model {model_name!r} does not render images from poses (capability '{Capability.RENDER}'), "
+            "which retarget needs; give a run of a model that declares it"
         )
     if FOOTAGE not in sampler.capabilities:
         raise UsageError(
