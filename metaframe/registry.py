@@ -235,11 +235,12 @@ class Registrar(Generic[F]):
     def refuse_strings(self, name: str, factory: Any, requires: Iterable[Capability] | None) -> None:
         """Raise :class:`PluginError` when ``requires``, or a class factory's own ``requires`` or
         ``capabilities``, holds something that is not a :class:`Capability` (a string, before 0.2.0)."""
-        declared = {"requires": list(requires or ())}
+        declared = [("requires", [requires] if isinstance(requires, str) else list(requires or ()))]
         if inspect.isclass(factory):
-            declared |= {key: list(getattr(factory, key, ())) for key in ("requires", "capabilities")}
-        for key, values in declared.items():
-            if errors := not_capabilities(values, "requires" if key == "requires" else "declares"):
+            declared += [("requires", list(getattr(factory, "requires", ())))]
+            declared += [("declares", list(getattr(factory, "capabilities", ())))]
+        for verb, values in declared:
+            if errors := not_capabilities(values, verb):
                 raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {errors[0]}")
 
     def refuse_weights_option(self, name: str, options: type | None, weights_option: str | None) -> None:

@@ -11,6 +11,7 @@ import torch
 
 from metaframe import hookimpl
 from metaframe.plugins import load_plugins, use_plugins
+from metaframe.protocols import Capability, OuterAlgorithm
 from metaframe.testing import check_model, check_sampler, run_cli, small_settings
 from tests.plugins import declared, quadratic
 
@@ -87,6 +88,23 @@ def test_an_algorithm_that_requires_a_string_fails_its_plugin_when_it_registers(
         "since 0.2.0 write Capability.FUNCTIONAL from metaframe.api" in info.error
     ), info.error
     assert "\n" not in info.error
+
+
+def test_a_class_registered_as_its_own_factory_is_checked_when_it_registers():
+    class OldReptile(OuterAlgorithm):
+        requires = frozenset({"samples"})  # type: ignore[assignment]
+
+        def step(self, tasks, iteration):
+            return {}
+
+    class OldAlgorithms:
+        @hookimpl
+        def register_algorithms(self, register):
+            register("old-reptile", OldReptile, requires={Capability.SAMPLES})
+
+    info = load_plugins(entry_points=[], extra=[("old", OldAlgorithms())]).info("old")
+    assert "registers algorithm 'old-reptile', which requires the capability 'samples' as a string" in info.error
+    assert "write Capability.SAMPLES from metaframe.api" in info.error
 
 
 def test_the_removed_capability_constants_name_their_replacement():
