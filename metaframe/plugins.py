@@ -12,6 +12,7 @@ import importlib.metadata
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +24,8 @@ from metaframe.factories import AlgorithmFactory, ExperimentFactory, ModelFactor
 from metaframe.registry import Registrar, Registry
 
 GROUP = "metaframe"
+ENGINE = Path(__file__).parent
+"""The engine's own source folder (a plugin's error is located in the plugin's code, outside it)."""
 
 
 @dataclass
@@ -114,11 +117,14 @@ def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:
 
 
 def where(error: BaseException) -> str:
-    """`` (at FILE:LINE)``: where ``error`` was raised (for a SyntaxError, the line it points at)."""
+    """`` (at FILE:LINE)``: where ``error`` was raised (for a SyntaxError, the line it points at), in the
+    plugin's own code where it passes through it: a registration the engine refuses, or a removed name of
+    ``metaframe.api`` a plugin imports, points at the plugin's line, not the engine's."""
     if isinstance(error, SyntaxError) and error.filename:
         return f" (at {error.filename}:{error.lineno})"
     frames = traceback.extract_tb(error.__traceback__)
-    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    theirs = [frame for frame in frames if not Path(frame.filename).is_relative_to(ENGINE)] or frames
+    return f" (at {theirs[-1].filename}:{theirs[-1].lineno})" if theirs else ""
 
 
 def new_manager() -> pluggy.PluginManager:

@@ -4,6 +4,7 @@ a capability a model cannot perform is refused before anything runs, a capabilit
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import pytest
@@ -143,3 +144,13 @@ def test_maml_still_refuses_networks_that_take_turns_without_their_step(with_dec
     model = declared.TurnTaker(sampler.info["dim"], 0.1)
     with pytest.raises(Exception, match="take turns"):
         with_declared.algorithms.get("maml").build({}, model, small_settings())
+
+
+def test_a_plugin_importing_a_removed_constant_fails_at_its_own_import_line(tmp_path, monkeypatch):
+    (tmp_path / "old_capabilities.py").write_text("from metaframe.api import FUNCTIONAL, hookimpl\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry_point = importlib.metadata.EntryPoint("old", "old_capabilities", "metaframe")
+    info = load_plugins(entry_points=[entry_point]).info("old")
+    assert info.status == "failed" and "\n" not in info.error
+    assert info.error.startswith("ImportError: metaframe.api.FUNCTIONAL was removed in 0.2.0: "), info.error
+    assert info.error.endswith(f"(at {tmp_path / 'old_capabilities.py'}:1)"), info.error
