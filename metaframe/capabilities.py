@@ -33,7 +33,7 @@ def defines(thing: TaskModel | TaskSampler, method: str) -> bool:
 def not_capabilities(declared: Iterable[object], verb: str = "declares") -> list[str]:
     """One sentence (``VERB the capability ...``) for each entry of a ``capabilities`` or ``requires`` set
     that is not a :class:`Capability` (a string, as before 0.2.0), naming what to write instead."""
-    engine = {capability.name: capability for capability in ENGINE_CAPABILITIES}
+    engine = {capability.name for capability in ENGINE_CAPABILITIES}
     errors = []
     for entry in sorted(declared, key=repr):
         if isinstance(entry, Capability):
@@ -42,7 +42,7 @@ def not_capabilities(declared: Iterable[object], verb: str = "declares") -> list
             fix = f"write Capability.{entry.upper()} from metaframe.api"
         else:  # a plugin's own, or something else entirely
             fix = "write the Capability its plugin defines, or Capability(name, performed_by) from metaframe.api"
-        kind = "a string" if isinstance(entry, str) else f"a {type(entry).__name__}, not a Capability"
+        kind = "a string" if isinstance(entry, str) else f"an object of type {type(entry).__name__}"
         errors.append(f"{verb} the capability {entry!r} as {kind}; since 0.2.0 {fix}")
     return errors
 

@@ -123,7 +123,7 @@ def where(error: BaseException) -> str:
     if isinstance(error, SyntaxError) and error.filename:
         return f" (at {error.filename}:{error.lineno})"
     frames = traceback.extract_tb(error.__traceback__)
-    theirs = [frame for frame in frames if not Path(frame.filename).is_relative_to(ENGINE)] or frames
+    theirs = [call for call in frames if not Path(call.filename).is_relative_to(ENGINE)] or frames
     return f" (at {theirs[-1].filename}:{theirs[-1].lineno})" if theirs else ""
 
 
