@@ -31,7 +31,7 @@ FOREGROUND = 0.12  # mean absolute difference from the plate (frames in [-1, 1])
 FOREGROUND_SOFTNESS = 0.03
 EDGE = 0.8  # soft edge of a part's region, in pixels
 SIMILARITY = 0.35  # how fast a support's weight for a part falls with its pose difference (radians and log-scale)
-PLATE_MARGIN = 0.22  # the person region kept out of the plate: the parts grown by this share of the body scale
+PLATE_MARGIN = 0.1  # the person region kept out of the plate: the parts grown by this share of the body scale
 COVER_GAIN = 2.0  # a part half covered by the fused supports is drawn whole: fusing should not fade it
 LEVELS = 7  # push-pull levels that fill the plate where no support frame shows the background
 
@@ -70,19 +70,47 @@ TORSO = (5, 6, 12, 11)  # the torso's corners in order around it
 
 
 # -- keypoints ----------------------------------------------------------------------------------------------
+# Body-scale cues: two keypoint groups whose midpoints' distance is about this share of the torso length
+# (mid-shoulders to mid-hips) on an upright person: torso, shoulder width, thighs, shins, upper arms.
+SCALE_CUES = (
+    ((5, 6), (11, 12), 1.0),
+    ((5,), (6,), 0.75),
+    ((11,), (13,), 0.88),
+    ((12,), (14,), 0.88),
+    ((13,), (15,), 0.86),
+    ((14,), (16,), 0.86),
+    ((5,), (7,), 0.59),
+    ((6,), (8,), 0.59),
+)
+SCALE_FLOOR = 0.8  # the torso length is taken as at least this share of the other segments' estimate
+
+
 def body_scale(keypoints: Tensor, size: int) -> Tensor:
-    """B: the length from mid-shoulders to mid-hips in pixels (the person's size), else a share of the
-    visible keypoints' height, else a quarter of the frame."""
+    """B: the person's size in pixels, as a torso length (mid-shoulders to mid-hips).
+
+    The torso's own length, but never less than :data:`SCALE_FLOOR` of what the other segments say: a torso
+    seen end-on (a person rolling or bending towards the camera) shrinks to a few pixels and would make
+    every part a thread. Each segment that both its ends show gives an estimate (its length over its share
+    of the torso, :data:`SCALE_CUES`); a foreshortened segment only looks shorter, so the *second largest*
+    estimate is the one used, which one misplaced keypoint cannot inflate. Without the torso, that
+    estimate; without any, a share of the visible keypoints' height, else a quarter of the frame.
+    """
     visible = keypoints[..., 2] > VISIBLE
-    shoulders, hips = visible[:, 5] & visible[:, 6], visible[:, 11] & visible[:, 12]
-    mid_shoulder = (keypoints[:, 5, :2] + keypoints[:, 6, :2]) / 2
-    mid_hip = (keypoints[:, 11, :2] + keypoints[:, 12, :2]) / 2
-    torso = (mid_shoulder - mid_hip).norm(dim=-1)
+    estimates = []
+    for a, b, share in SCALE_CUES:
+        length = (keypoints[:, list(a), :2].mean(1) - keypoints[:, list(b), :2].mean(1)).norm(dim=-1) / share
+        shown = visible[:, list(a + b)].all(1)
+        estimates.append(torch.where(shown, length, torch.full_like(length, -1.0)))
+    ranked = torch.stack(estimates, 1).sort(dim=1, descending=True).values
+    count = (ranked >= 0).sum(1)
+    cued = torch.where(count >= 2, ranked[:, 1], ranked[:, 0])
     y = keypoints[..., 1]
     big = torch.finfo(y.dtype).max
     height = torch.where(visible, y, -big).amax(1) - torch.where(visible, y, big).amin(1)
     height = torch.where(visible.sum(1) >= 2, height / 3, torch.full_like(height, size / 4))
-    return torch.where(shoulders & hips, torso, height).clamp(min=size / 32)
+    torso = estimates[0]
+    cued = torch.where(torso >= 0, torch.maximum(torso, SCALE_FLOOR * cued), cued)
+    return torch.where(count >= 1, cued, height).clamp(min=size / 32)
 
 
 def neck_point(keypoints: Tensor) -> Tensor:

@@ -105,3 +105,40 @@ def test_eval_scores_the_warp_beside_copy_nearest(tmp_path):
     rows = json.loads((tmp_path / "eval.json").read_text())["rows"]
     assert [row["init"] for row in rows] == ["warp", "copy-nearest"]
     assert rows[0]["metrics"]["person_ssim"] != rows[1]["metrics"]["person_ssim"]
+
+
+def upright(torso: float = 30.0) -> torch.Tensor:
+    """1×17×3 keypoints of a standing person whose torso is ``torso`` pixels long, proportioned as the
+    body-scale cues expect."""
+    kp = torch.zeros(1, 17, 3)
+    kp[..., 2] = 1.0
+    x, top = 64.0, 30.0
+    half_shoulders, half_hips = 0.75 * torso / 2, 0.35 * torso / 2
+    points = {
+        5: (x - half_shoulders, top), 6: (x + half_shoulders, top),
+        11: (x - half_hips, top + torso), 12: (x + half_hips, top + torso),
+        7: (x - half_shoulders, top + 0.59 * torso), 8: (x + half_shoulders, top + 0.59 * torso),
+        13: (x - half_hips, top + 1.88 * torso), 14: (x + half_hips, top + 1.88 * torso),
+        15: (x - half_hips, top + 2.74 * torso), 16: (x + half_hips, top + 2.74 * torso),
+    }  # fmt: skip
+    for joint, (px, py) in points.items():
+        kp[0, joint, :2] = torch.tensor([px, py])
+    kp[0, :5, :2] = torch.tensor([x, top - 0.4 * torso])
+    kp[0, 9:11] = kp[0, 7:9]
+    return kp
+
+
+def test_the_body_scale_is_the_torso_of_an_upright_person():
+    assert body_scale(upright(30.0), 128).item() == pytest.approx(30.0, rel=1e-4)
+
+
+def test_a_torso_seen_end_on_does_not_shrink_the_person():
+    kp = upright(30.0)
+    kp[0, :11, 1] += 30.0 - 3.0  # the upper body leans to the camera: shoulders 3 px above the hips
+    assert body_scale(kp, 128).item() == pytest.approx(0.8 * 30.0, rel=0.05)
+
+
+def test_one_misplaced_keypoint_does_not_make_the_person_larger():
+    kp = upright(30.0)
+    kp[0, 15, 1] += 200.0  # one ankle far off: one cue says the person is huge, the others do not
+    assert body_scale(kp, 128).item() == pytest.approx(30.0, rel=1e-4)
