@@ -8,6 +8,9 @@ be reorganized; this module is the promise.
 
 from __future__ import annotations
 
+import typing
+
+from metaframe.build import Setup
 from metaframe.checkpoint import (
     atomic_write,
     check_tensors,
@@ -17,9 +20,9 @@ from metaframe.checkpoint import (
     write_json,
     write_weights,
 )
-from metaframe.config import NoOptions, Preset, RunSettings, parse_options
+from metaframe.config import NoOptions, Preset, Settings, parse_options
 from metaframe.errors import UsageError
-from metaframe.evaluation import personalizer, trained_session
+from metaframe.evaluation import personalizer, trained_setup
 from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
 from metaframe.factories import AlgorithmFactory, ModelFactory, ReferenceFactory, TaskFactory
 from metaframe.functional import functional_adapt
@@ -62,7 +65,6 @@ from metaframe.protocols import (
 )
 from metaframe.registry import Entry
 from metaframe.scoring import Personalize
-from metaframe.session import Session
 
 __all__ = [
     # hooks and registration
@@ -99,18 +101,18 @@ __all__ = [
     # configuration
     "NoOptions",
     "Preset",
-    "RunSettings",
+    "Settings",
     "parse_options",
     # errors
     "UsageError",
     # personalization
     "Personalize",
-    "Session",
+    "Setup",
     "adapt",
     "functional_adapt",
     "inner_lr_factor",
     "personalizer",
-    "trained_session",
+    "trained_setup",
     # parameter maths
     "State",
     "DifferentiableAdam",
@@ -142,3 +144,15 @@ __all__ = [
     "ProgressStage",
     "say",
 ]
+
+RENAMED = {"RunSettings": "Settings", "Session": "Setup", "trained_session": "trained_setup"}
+"""Names this module exported before 0.2.0 under another name: importing one fails in one line naming the new one."""
+
+if not typing.TYPE_CHECKING:  # a type checker seeing a module __getattr__ would accept any name from here
+
+    def __getattr__(name: str) -> object:
+        # ImportError, not AttributeError: `from metaframe.api import X` would replace the latter's message
+        if name in RENAMED:
+            new = RENAMED[name]
+            raise ImportError(f"metaframe.api.{name} was renamed {new} in 0.2.0; use {new}", name=name)
+        raise AttributeError(f"module 'metaframe.api' has no attribute {name!r}")

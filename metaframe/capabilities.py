@@ -1,7 +1,7 @@
 """A model or task does what it declares, and declares what it does: each capability it names is backed
 by the method that performs it, and each such method it writes is named by a capability.
 
-Checked when a model and a task are built (before step 0, :func:`metaframe.session.build_session`) and by
+Checked when a model and a task are built (before step 0, :func:`metaframe.build.build_setup`) and by
 :func:`metaframe.testing.check_model` / :func:`~metaframe.testing.check_sampler` in a plugin's own tests,
 so that a class whose declaration and methods disagree is refused up front with one line, not with
 ``NotImplementedError`` deep inside a run, nor with a method the engine silently never calls.

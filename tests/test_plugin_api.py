@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import metaframe.api
 import metaframe.testing
 
@@ -96,3 +98,13 @@ def test_the_core_imports_no_plugin():
         if module.startswith("metaframe_")
     ]
     assert not found, "the core must not know its plugins:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("old, new", sorted(metaframe.api.RENAMED.items()))
+def test_a_name_renamed_in_0_2_fails_in_one_line_naming_its_replacement(old, new):
+    with pytest.raises(ImportError) as raised:
+        exec(f"from metaframe.api import {old}", {})
+    assert str(raised.value) == f"metaframe.api.{old} was renamed {new} in 0.2.0; use {new}"
+    assert new in metaframe.api.__all__
+    with pytest.raises(AttributeError):
+        metaframe.api.no_such_name  # noqa: B018 - an unknown name is still an AttributeError

@@ -1,7 +1,7 @@
 """``metaframe retarget``: an MP4 of the target person performing the source's motion.
 
 The command rebuilds a trained run's model, task and personalization rule as ``eval`` does
-(``metaframe.api.trained_session``, ``personalizer``), checks that the model renders frames for poses
+(``metaframe.api.trained_setup``, ``personalizer``), checks that the model renders frames for poses
 and that the task reads footage, then hands over to :func:`metaframe_video.retarget.render.retarget`.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from metaframe.api import UsageError, batch_size, emit, personalizer, say, trained_session
+from metaframe.api import UsageError, batch_size, emit, personalizer, say, trained_setup
 from metaframe_video.retarget.contract import Footage, FootageReader
 from metaframe_video.retarget.render import RetargetPlan, check_capabilities, retarget
 from metaframe_video.videofile import check_video_output
@@ -74,18 +74,18 @@ def retarget_command(
     motion_from = Footage(source, source_keypoints, source_person, max_frames)
     out = out or default_out(goal, motion_from)
     check_video_output(out)
-    session = trained_session(init, {"k": k, "t": t, "seed": seed, "device": device})  # the footage is the data
-    config = session.config
-    check_capabilities(config.model, session.model, config.task, session.sampler)
-    personalize = personalizer(session, init)
-    reader = cast(FootageReader, session.sampler)  # check_capabilities: it declares footage
+    setup = trained_setup(init, {"k": k, "t": t, "seed": seed, "device": device})  # the footage is the data
+    config = setup.config
+    check_capabilities(config.model, setup.model, config.task, setup.sampler)
+    personalize = personalizer(setup, init)
+    reader = cast(FootageReader, setup.sampler)  # check_capabilities: it declares footage
     support = reader.target_examples(goal, k)
     motion = reader.source_motion(motion_from, goal, smooth=not no_smooth, normalize=not no_normalize)
     settings = config.settings
     say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
     plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, not quiet)
     about = {"init": str(init), "algorithm": config.algorithm, "target": target, "source": source}
-    summary = retarget(session.model, personalize, support, motion, out, plan, about)
+    summary = retarget(setup.model, personalize, support, motion, out, plan, about)
     emit(json.dumps(summary, indent=2))
     say(f"wrote {out}: {summary['frames']} frames at {summary['fps']:g} fps; look at {summary['contact_sheet']}")
 
