@@ -63,6 +63,7 @@ from metaframe.protocols import (
     batch_size,
     batch_to,
 )
+from metaframe.quantize import to_uint8
 from metaframe.registry import Entry
 from metaframe.scoring import Personalize
 
@@ -137,6 +138,7 @@ __all__ = [
     "weights_metadata",
     "write_json",
     "write_weights",
+    "to_uint8",
     # output
     "console",
     "console_err",
