@@ -21,7 +21,7 @@ from metaframe.checkpoint import (
     write_weights,
 )
 from metaframe.config import NoOptions, Preset, Settings, parse_options
-from metaframe.errors import UsageError
+from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.evaluation import personalizer, trained_setup
 from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
 from metaframe.factories import AlgorithmFactory, ModelFactory, ReferenceFactory, TaskFactory
@@ -46,6 +46,7 @@ from metaframe.params import (
     snapshot,
     strip_prefix,
 )
+from metaframe.plugins import Plugins
 from metaframe.progress import ProgressStage
 from metaframe.protocols import (
     FUNCTIONAL,
@@ -72,6 +73,7 @@ __all__ = [
     "AlgorithmFactory",
     "Entry",
     "ModelFactory",
+    "Plugins",
     "ReferenceFactory",
     "Register",
     "TaskFactory",
@@ -106,6 +108,8 @@ __all__ = [
     "parse_options",
     # errors
     "UsageError",
+    "as_usage_errors",
+    "check_counts",
     # personalization
     "Personalize",
     "Setup",

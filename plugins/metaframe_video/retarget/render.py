@@ -69,7 +69,7 @@ def check_capabilities(model_name: str, model: TaskModel, task_name: str, sample
         )
 
 
-def retarget(
+def personalize_and_render(
     model: TaskModel,
     personalize: Personalize,
     support: Batch,
