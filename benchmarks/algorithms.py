@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.config import RunSettings
+from metaframe.config import Settings
 from metaframe.params import strip_prefix
 from metaframe.plugins import Plugins, load_plugins
 from metaframe.protocols import Batch, Capability, Task, TaskModel, TaskSampler
@@ -171,7 +171,7 @@ def installed_plugins() -> Plugins:
 def engine_step(method: str, model: ImageRegressor, task: Task, t: int) -> Callable[[], None]:
     """One meta-iteration (meta-batch 1) of the registered algorithm behind ``method``."""
     name, options = ENGINE[method]
-    settings = RunSettings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
+    settings = Settings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
     algorithm = installed_plugins().algorithms.get(name).build(dict(options), model, settings)
     iteration = [0]
 
@@ -213,7 +213,7 @@ def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None
     }
     task = Task("person", frames(), frames()).to(device)
     options = {"checkpoint_inner": method.endswith("_checkpointed")}
-    settings = RunSettings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
+    settings = Settings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
     algorithm = installed_plugins().algorithms.get("maml").build(options, model, settings)
 
     def run() -> None:

@@ -2,7 +2,7 @@
 backed by the methods that perform it (``Capability.performed_by``), and each method of one of the
 engine's own capabilities it writes is named by a capability.
 
-Checked when a model and a task are built (before step 0, :func:`metaframe.session.build_session`) and by
+Checked when a model and a task are built (before step 0, :func:`metaframe.build.build_setup`) and by
 :func:`metaframe.testing.check_model` / :func:`~metaframe.testing.check_sampler` in a plugin's own tests,
 so that a class whose declaration and methods disagree is refused up front with one line, not with
 ``NotImplementedError`` deep inside a run, nor with a method the engine silently never calls. A plain

@@ -37,7 +37,7 @@ def register_algorithms(register: Register[AlgorithmFactory]) -> None:
         ``factory(options, model, settings)`` returns a :class:`metaframe.protocols.OuterAlgorithm`
         (:class:`metaframe.factories.AlgorithmFactory`).
         ``options`` is the ``[algorithm]`` table / ``--set algorithm.KEY=VALUE``, parsed as the ``options``
-        dataclass; ``settings`` the run's :class:`metaframe.config.RunSettings`.
+        dataclass; ``settings`` the run's :class:`metaframe.config.Settings`.
     """
 
 

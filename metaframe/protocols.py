@@ -339,7 +339,7 @@ class OuterAlgorithm(ABC):
     """An outer (meta) algorithm: one call of :meth:`step` is one meta-iteration.
 
     Built by its registered factory with ``(options, model, settings)`` where ``settings`` is the
-    run's :class:`metaframe.config.RunSettings` (K, T, meta-batch, meta-iterations, ...).
+    run's :class:`metaframe.config.Settings` (K, T, meta-batch, meta-iterations, ...).
 
     Under ``torchrun`` each process's :meth:`step` gets its share of the meta-batch. An algorithm whose
     update averages over the meta-batch averages its share, then calls :meth:`reduce_mean` (or wraps
@@ -382,9 +382,10 @@ class OuterAlgorithm(ABC):
         """Restore what :meth:`state_dict` returned."""
 
     def personalize(self, model: TaskModel, support: Batch, steps: int, schedule: str) -> list[dict[str, float]]:
-        """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
-        samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
-        algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
+        """The algorithm's personalization hook: how a model it meta-trained is adapted to a new task
+        (``eval``, ``compare``, the run's samples and plugins' commands call this). Default:
+        :func:`metaframe.loop.adapt` with the model's personal optimizers. An algorithm that meta-learns the
+        adaptation itself (only a head, learned step sizes) overrides it."""
         return adapt(model, support, steps, schedule, personal=True)
 
     def meta_tensors(self) -> dict[str, Tensor]:

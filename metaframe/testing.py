@@ -25,7 +25,7 @@ from safetensors.torch import load_file
 from metaframe.batch_contract import batch_errors
 from metaframe.capabilities import capability_errors, not_capabilities, task_capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
-from metaframe.config import RunConfig, RunSettings, parse_options, preset_problem
+from metaframe.config import Config, Settings, parse_options, preset_problem
 from metaframe.errors import UsageError
 from metaframe.experiment import Render, Request, Score, Train, check_plan
 from metaframe.functional import functional_adapt
@@ -35,8 +35,8 @@ from metaframe.plugins import Plugins, load_plugins, use_plugins
 from metaframe.protocols import Capability, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
 from metaframe.registry import Entry
 from metaframe.resolve import check_preset_options, check_tables
-from metaframe.runner import progress_bars
-from metaframe.stages import Runner, held_out_probe
+from metaframe.stages import StageRunner, held_out_probe
+from metaframe.training import progress_bars
 
 __all__ = [
     "CliResult",
@@ -142,7 +142,7 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
 
 
 def check_functional_inner_loop(
-    model: TaskModel, task: Task, settings: RunSettings | None = None, atol: float = 1e-6
+    model: TaskModel, task: Task, settings: Settings | None = None, atol: float = 1e-6
 ) -> None:
     """With ``Capability.FUNCTIONAL``: the functional inner loop with its graph cut (the trajectory a second-order
     algorithm differentiates) reaches the weights :func:`~metaframe.loop.adapt` reaches, to ``atol``, after
@@ -214,13 +214,13 @@ def check_experiment(plugins: Plugins, name: str, scales: Sequence[str] | None =
         values = (*ks, *ts)
         assert ks and ts and all(isinstance(v, int) and v >= 1 for v in values), f"{name} {scale}: {ks}, {ts}"
     with tempfile.TemporaryDirectory() as folder:
-        runner = Runner(plugins, Path(folder), "cpu", progress_bars(False), False)
+        runner = StageRunner(plugins, Path(folder), "cpu", progress_bars(False), False)
         for scale in experiment.scales if scales is None else scales:
             ks, ts = experiment.sweeps(scale)
             stages = experiment.plan(Request(name, scale, (1,), ks, ts), held_out_probe(runner))
             check_plan(stages)
             for stage in stages:
-                config: RunConfig | None = None
+                config: Config | None = None
                 if isinstance(stage, Train):
                     config = runner.train_config(stage)
                 elif isinstance(stage, Score | Render):
@@ -233,9 +233,9 @@ def check_experiment(plugins: Plugins, name: str, scales: Sequence[str] | None =
                         raise AssertionError(f"{name} {scale}, stage {stage.name}: {error}") from None
 
 
-def small_settings(**changes: Any) -> RunSettings:
+def small_settings(**changes: Any) -> Settings:
     """Engine settings for fast tests (K=2, T=2, 3 meta-iterations on the CPU)."""
-    return RunSettings(**{"k": 2, "t": 2, "meta_iterations": 3, "device": "cpu", **changes})
+    return Settings(**{"k": 2, "t": 2, "meta_iterations": 3, "device": "cpu", **changes})
 
 
 @dataclass

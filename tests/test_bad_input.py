@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from metaframe.plugins import load_plugins
-from metaframe.rundir import RunDir
+from metaframe.run_folder import RunFolder
 from metaframe.testing import run_cli
 from tests.bad_input import Refusal, assert_refused, user_files
 from tests.plugins import keyed, quadratic
@@ -222,4 +222,4 @@ def test_a_diverging_run_stops_naming_the_iteration_is_marked_failed_and_keeps_i
     assert record["status"] == "failed" and "diverged" in record["reason"]
     kept = load_file(out / "model.safetensors")
     assert all(torch.isfinite(v).all() for v in kept.values()), "the checkpoint kept is a good one"
-    assert RunDir(out).load_checkpoint()["iteration"] == 2
+    assert RunFolder(out).load_checkpoint()["iteration"] == 2

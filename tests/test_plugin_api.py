@@ -152,3 +152,13 @@ def test_the_signature_check_sees_a_changed_parameter_default_or_annotation():
         span.replace("-> list[dict[str, float]]", "-> None"),  # the return type
     ):
         assert changed != span and documented_parts(changed)[1] != real, changed
+
+
+@pytest.mark.parametrize("old, new", sorted(metaframe.api.RENAMED.items()))
+def test_a_name_renamed_in_0_2_fails_in_one_line_naming_its_replacement(old, new):
+    with pytest.raises(ImportError) as raised:
+        exec(f"from metaframe.api import {old}", {})
+    assert str(raised.value) == f"metaframe.api.{old} was renamed {new} in 0.2.0; use {new}"
+    assert new in metaframe.api.__all__
+    with pytest.raises(AttributeError):
+        metaframe.api.no_such_name  # noqa: B018 - an unknown name is still an AttributeError

@@ -21,7 +21,7 @@ from metaframe.api import (
     Batch,
     Capability,
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     UsageError,
@@ -84,7 +84,7 @@ class MAML(OuterAlgorithm):
 
     requires = frozenset({Capability.FUNCTIONAL})
 
-    def __init__(self, options: MAMLOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: MAMLOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.constant = constant_networks(model)  # also checks the model's declarations before step 0
         self.params = named_parameters(model.networks, model.functional_networks)

@@ -21,7 +21,7 @@ from metaframe.api import (
     Batch,
     Capability,
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     UsageError,
@@ -72,7 +72,7 @@ class Learn2LearnAlgorithm(OuterAlgorithm):
 
     requires = frozenset({Capability.FUNCTIONAL})
 
-    def __init__(self, options: Learn2LearnOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: Learn2LearnOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.meta = self.wrap(functional_modules(model), options.inner_lr or own_inner_lr(model))
         self.optimizer = torch.optim.Adam(self.meta.parameters(), lr=options.outer_lr)
