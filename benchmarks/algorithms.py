@@ -43,10 +43,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from metaframe.config import RunSettings
+from metaframe.config import Settings
 from metaframe.params import strip_prefix
 from metaframe.plugins import Plugins, load_plugins
-from metaframe.protocols import FUNCTIONAL, Batch, Task, TaskModel, TaskSampler
+from metaframe.protocols import Batch, Capability, Task, TaskModel, TaskSampler
 
 METHODS = ("plain", "reptile", "fomaml", "higher_maml", "maml", "maml_checkpointed")  # each beside its baseline
 BASELINES = {"reptile": "plain", "fomaml": "plain", "maml": "higher_maml", "maml_checkpointed": "maml"}
@@ -90,7 +90,7 @@ def image_loss(prediction: Tensor, target: Tensor) -> Tensor:
 class ImageRegressor(TaskModel):
     """The benchmark's model: one network ``net``, Adam inner steps, functional for second-order MAML."""
 
-    capabilities = frozenset({FUNCTIONAL})
+    capabilities = frozenset({Capability.FUNCTIONAL})
     functional_networks = ("net",)
     metric_goals = {"l1": "min"}
 
@@ -171,7 +171,7 @@ def installed_plugins() -> Plugins:
 def engine_step(method: str, model: ImageRegressor, task: Task, t: int) -> Callable[[], None]:
     """One meta-iteration (meta-batch 1) of the registered algorithm behind ``method``."""
     name, options = ENGINE[method]
-    settings = RunSettings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
+    settings = Settings(k=BATCH, t=t, meta_iterations=1_000_000, device=str(model.device), inner_schedule="constant")
     algorithm = installed_plugins().algorithms.get(name).build(dict(options), model, settings)
     iteration = [0]
 
@@ -213,7 +213,7 @@ def pose2im_step(method: str, device: torch.device, t: int) -> Callable[[], None
     }
     task = Task("person", frames(), frames()).to(device)
     options = {"checkpoint_inner": method.endswith("_checkpointed")}
-    settings = RunSettings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
+    settings = Settings(k=POSE2IM_K, t=t, meta_iterations=1_000_000, device=str(device))
     algorithm = installed_plugins().algorithms.get("maml").build(options, model, settings)
 
     def run() -> None:

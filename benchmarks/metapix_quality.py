@@ -29,13 +29,13 @@ from typing import Any
 
 import torch
 
+from metaframe.build import build_setup
 from metaframe.checkpoint import load_into
 from metaframe.plugins import load_plugins
 from metaframe.references import references
 from metaframe.resolve import resolve
-from metaframe.runner import start_run, train
 from metaframe.scoring import mean_scores, personalize_and_score, score_reference
-from metaframe.session import build_session
+from metaframe.training import start_training, train
 
 PRETRAINED = {"model.init": "pretrained"}
 SHIPPED_RECIPE = {"algorithm.use_query": "false"}  # how the shipped weights were pretrained (pretrained/small.json)
@@ -50,7 +50,7 @@ def config_for(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any
 def meta_train(plugins: Any, algorithm: str, explicit: dict, sets: dict[str, Any], out: Path) -> float:
     """Train one run folder; returns its wall-clock seconds."""
     started = time.perf_counter()
-    train(start_run(config_for(plugins, algorithm, explicit, sets), plugins, out, None), show_progress=False)
+    train(start_training(config_for(plugins, algorithm, explicit, sets), plugins, out, None), show_progress=False)
     return round(time.perf_counter() - started, 1)
 
 
@@ -58,13 +58,13 @@ def score(plugins: Any, explicit: dict, sets: dict[str, Any], init: str | Path |
     """Mean scores of one init over the held-out tasks (a reference name, a run folder, or None: as built)."""
     weights = PRETRAINED if init == "pretrained" else {"model.init": "none"}
     config = config_for(plugins, "reptile", explicit, {**weights, **sets})
-    session = build_session(config, plugins)
-    tasks = session.sampler.eval_tasks()
+    setup = build_setup(config, plugins)
+    tasks = setup.sampler.eval_tasks()
     if isinstance(init, str) and init in references(plugins):
-        return mean_scores(score_reference(session.model, tasks, references(plugins)[init]))
+        return mean_scores(score_reference(setup.model, tasks, references(plugins)[init]))
     if isinstance(init, Path):
-        load_into(session.model, init / "model.safetensors")
-    rows = personalize_and_score(session.model, tasks, config.settings.t, seed=0)
+        load_into(setup.model, init / "model.safetensors")
+    rows = personalize_and_score(setup.model, tasks, config.settings.t, seed=0)
     return mean_scores(rows)
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from metaframe.plugins import load_plugins
 from metaframe.resolve import resolve
-from metaframe.runner import start_run, train
 from metaframe.scoring import mean_scores, personalize_and_score
+from metaframe.training import start_training, train
 
 ALGORITHMS = ("reptile", "fomaml", "maml", "pretrain")
 
@@ -35,11 +35,11 @@ def main() -> None:
         config = resolve(plugins, algorithm, "mlp", "sine", None, None, [], explicit)  # the presets apply
         started = time.perf_counter()
         out = args.out / f"{algorithm}-{int(time.time())}"
-        run = start_run(config, plugins, out, None)
-        train(run, show_progress=False)
-        session = run.session
+        training = start_training(config, plugins, out, None)
+        train(training, show_progress=False)
+        setup = training.setup
         seconds = time.perf_counter() - started
-        rows = personalize_and_score(session.model, session.sampler.eval_tasks(), args.t)
+        rows = personalize_and_score(setup.model, setup.sampler.eval_tasks(), args.t)
         results[algorithm] = {
             "mse": mean_scores(rows)["mse"],
             "train_seconds": round(seconds, 1),

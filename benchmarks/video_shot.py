@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from metaframe.config import RunSettings
+from metaframe.config import Settings
 from metaframe.loop import meta_train
 from metaframe.plugins import load_plugins
 from metaframe.protocols import Task, TaskSampler
@@ -92,7 +92,7 @@ def meta_iterations(iterations: int, device: str) -> dict[str, Any]:
     plugins = load_plugins()
     sampler = TimedSampler(build({}, k=K))
     model = plugins.models.get("pose2im").build({"scale": "small"}, sampler.info).to(device)
-    settings = RunSettings(k=K, t=T, meta_iterations=iterations, device=device)
+    settings = Settings(k=K, t=T, meta_iterations=iterations, device=device)
     algorithm = plugins.algorithms.get("reptile").build({}, model, settings)
     started = time.perf_counter()
     meta_train(algorithm, model, sampler, settings)

@@ -31,7 +31,7 @@ __version__ = "0.2.0"
 # name -> the module that defines it
 _HOMES = {
     "Comparison": "metaframe.comparison",
-    "RunResult": "metaframe.training",
+    "RunResult": "metaframe.runs",
     "Scores": "metaframe.evaluation",
     "UsageError": "metaframe.errors",
     "adapt": "metaframe.loop",
@@ -39,7 +39,7 @@ _HOMES = {
     "evaluate": "metaframe.evaluation",
     "hookimpl": "metaframe.hookspecs",
     "reproduce": "metaframe.reproduction",
-    "run": "metaframe.training",
+    "run": "metaframe.runs",
 }
 
 

@@ -8,6 +8,9 @@ be reorganized; this module is the promise.
 
 from __future__ import annotations
 
+import typing
+
+from metaframe.build import Setup
 from metaframe.checkpoint import (
     atomic_write,
     check_tensors,
@@ -17,9 +20,9 @@ from metaframe.checkpoint import (
     write_json,
     write_weights,
 )
-from metaframe.config import NoOptions, Preset, RunSettings, parse_options
-from metaframe.errors import UsageError
-from metaframe.evaluation import personalizer, trained_session
+from metaframe.config import NoOptions, Preset, Settings, parse_options
+from metaframe.errors import UsageError, as_usage_errors, check_counts
+from metaframe.evaluation import personalizer, trained_setup
 from metaframe.experiment import Given, HeldOut, Render, Request, Results, Score, Train
 from metaframe.factories import AlgorithmFactory, ModelFactory, ReferenceFactory, TaskFactory
 from metaframe.functional import functional_adapt
@@ -43,15 +46,12 @@ from metaframe.params import (
     snapshot,
     strip_prefix,
 )
+from metaframe.plugins import Plugins
 from metaframe.progress import ProgressStage
 from metaframe.protocols import (
-    FUNCTIONAL,
-    PREDICTIONS,
-    RENDER,
-    SAMPLES,
-    SHOW,
     Batch,
     BatchKeys,
+    Capability,
     OuterAlgorithm,
     Shape,
     Task,
@@ -60,27 +60,24 @@ from metaframe.protocols import (
     batch_size,
     batch_to,
 )
+from metaframe.quantize import to_uint8
 from metaframe.registry import Entry
 from metaframe.scoring import Personalize
-from metaframe.session import Session
 
 __all__ = [
     # hooks and registration
     "AlgorithmFactory",
     "Entry",
     "ModelFactory",
+    "Plugins",
     "ReferenceFactory",
     "Register",
     "TaskFactory",
     "hookimpl",
     # the contracts
-    "FUNCTIONAL",
-    "PREDICTIONS",
-    "RENDER",
-    "SAMPLES",
-    "SHOW",
     "Batch",
     "BatchKeys",
+    "Capability",
     "OuterAlgorithm",
     "Shape",
     "Task",
@@ -99,18 +96,20 @@ __all__ = [
     # configuration
     "NoOptions",
     "Preset",
-    "RunSettings",
+    "Settings",
     "parse_options",
     # errors
     "UsageError",
+    "as_usage_errors",
+    "check_counts",
     # personalization
     "Personalize",
-    "Session",
+    "Setup",
     "adapt",
     "functional_adapt",
     "inner_lr_factor",
     "personalizer",
-    "trained_session",
+    "trained_setup",
     # parameter maths
     "State",
     "DifferentiableAdam",
@@ -135,6 +134,7 @@ __all__ = [
     "weights_metadata",
     "write_json",
     "write_weights",
+    "to_uint8",
     # output
     "console",
     "console_err",
@@ -142,3 +142,25 @@ __all__ = [
     "ProgressStage",
     "say",
 ]
+
+REMOVED = {name: f"Capability.{name}" for name in ("FUNCTIONAL", "PREDICTIONS", "RENDER", "SAMPLES", "SHOW")}
+"""Names this module exported before 0.2.0, with what replaced them."""
+
+RENAMED = {"RunSettings": "Settings", "Session": "Setup", "trained_session": "trained_setup"}
+"""Names this module exported before 0.2.0 under another name: importing one fails in one line naming the new one."""
+
+if not typing.TYPE_CHECKING:  # a type checker seeing a module __getattr__ would accept any name from here
+
+    def __getattr__(name: str) -> object:
+        """A removed or renamed name fails the plugin that imports it, in one line naming its replacement
+        (ImportError, not AttributeError: ``from metaframe.api import X`` would replace the latter's message)."""
+        if name in REMOVED:
+            raise ImportError(
+                f"metaframe.api.{name} was removed in 0.2.0: capabilities are Capability values, not strings; "
+                f"write {REMOVED[name]} (from metaframe.api import Capability)",
+                name=name,
+            )
+        if name in RENAMED:
+            new = RENAMED[name]
+            raise ImportError(f"metaframe.api.{name} was renamed {new} in 0.2.0; use {new}", name=name)
+        raise AttributeError(f"module 'metaframe.api' has no attribute {name!r}")

@@ -12,17 +12,17 @@ from typing import Any
 from rich.progress import Progress
 
 from metaframe import distributed
+from metaframe.build import announce, build_algorithm, build_setup
 from metaframe.checkpoint import write_json
-from metaframe.config import RunConfig, differences
+from metaframe.config import Config, differences
 from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.evaluation import RANDOM, Scores, score_init
 from metaframe.output import console_err, say
 from metaframe.plugins import Plugins, get_plugins
 from metaframe.resolve import as_path, resolve
-from metaframe.rundir import RunDir
-from metaframe.runner import train
-from metaframe.session import announce, build_algorithm, build_session
-from metaframe.training import RunResult, default_out, result_of, resume_or_start
+from metaframe.run_folder import RunFolder
+from metaframe.runs import RunResult, default_out, result_of, resume_or_start
+from metaframe.training import train
 
 COMPARE_FILE = "compare.json"
 
@@ -37,22 +37,22 @@ class Comparison:
     scores: Scores
 
 
-def check_all(plugins: Plugins, configs: list[RunConfig], out: Path, resume: bool) -> None:
+def check_all(plugins: Plugins, configs: list[Config], out: Path, resume: bool) -> None:
     """Before anything trains: every algorithm accepts the model, and every run folder can be written
     (or, with ``--resume``, holds the run of that algorithm)."""
-    session = build_session(configs[0], plugins, load=False)
+    setup = build_setup(configs[0], plugins, load=False)
     for config in configs:
-        build_algorithm(dataclasses.replace(session, config=config), plugins)
-        folder = RunDir(out / config.algorithm)
-        if resume and folder.config.is_file():
-            changed = differences(folder.run_config(), config, ignore=("device",))
+        build_algorithm(dataclasses.replace(setup, config=config), plugins)
+        folder = RunFolder(out / config.algorithm)
+        if resume and folder.record_file.is_file():
+            changed = differences(folder.stored_config(), config, ignore=("device",))
             if changed:
                 raise UsageError(
                     f"--resume: {folder.path} has {changed[0]}; give the options the comparison started with"
                 )
         else:
             folder.check_new()
-    session.sampler.close()
+    setup.sampler.close()
 
 
 def check_request(algorithms: Sequence[str], model: str | None, task: str | None) -> tuple[str, str]:
@@ -66,7 +66,7 @@ def check_request(algorithms: Sequence[str], model: str | None, task: str | None
     return model, task
 
 
-def check_budgets(configs: list[RunConfig]) -> None:
+def check_budgets(configs: list[Config]) -> None:
     """Every algorithm gets the same budget: meta-iterations × meta-batch × K × T."""
     budgets = {(c.settings.meta_iterations, c.settings.meta_batch, c.settings.k, c.settings.t) for c in configs}
     if len(budgets) > 1:
@@ -76,19 +76,19 @@ def check_budgets(configs: list[RunConfig]) -> None:
 
 
 def train_each(
-    plugins: Plugins, configs: list[RunConfig], out: Path, init: Path | None, device: str | None, show: bool
+    plugins: Plugins, configs: list[Config], out: Path, init: Path | None, device: str | None, show: bool
 ) -> dict[str, RunResult]:
     """Train every configuration in its folder under ``out``; a finished one (``--resume``) is kept."""
     runs = {}
     for config in configs:
         folder = out / config.algorithm
-        run = resume_or_start(plugins, config, folder, init, device)
-        if run is None:
+        training = resume_or_start(plugins, config, folder, init, device)
+        if training is None:
             say(f"[bold]{config.algorithm}[/]: finished already in {folder}")
         else:
             say(f"[bold]{config.algorithm}[/] → {folder}")
-            announce(plugins, run.session.config, run.session.model)
-            train(run, show_progress=show)
+            announce(plugins, training.setup.config, training.setup.model)
+            train(training, show_progress=show)
         runs[config.algorithm] = result_of(folder)
     return runs
 

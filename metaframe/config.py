@@ -1,6 +1,7 @@
-"""Run configuration: dataclasses with documented defaults, TOML files, ``--set`` overrides, presets.
+"""Configuration: dataclasses with documented defaults, TOML files, ``--set`` overrides, presets.
 
-A run is described by :class:`RunSettings` plus three free-form option tables, one per plugin
+A :class:`Config` (the resolved configuration of a run or an evaluation) is the algorithm, model and task
+names, the engine's :class:`Settings`, and three free-form option tables, one per plugin
 (``[algorithm]``, ``[model]``, ``[task]``). Each plugin turns its table into its own dataclass with
 :func:`parse_options`, which rejects unknown keys and converts strings given on the command line.
 """
@@ -41,7 +42,7 @@ def check_schedule(name: str) -> None:
 
 
 @dataclass
-class RunSettings:
+class Settings:
     """The engine's knobs, shared by every algorithm, model and task.
 
     :param k: support examples per task (K).
@@ -86,7 +87,7 @@ class Preset:
     """A named configuration: which algorithm, model and task, and the settings and options to use.
 
     :param algorithm: the algorithm it is for, or ``None`` for defaults that suit any algorithm.
-    :param settings: :class:`RunSettings` fields, e.g. ``{"k": 5, "t": 20}``.
+    :param settings: :class:`Settings` fields, e.g. ``{"k": 5, "t": 20}``.
     :param options: per-plugin option tables, e.g. ``{"algorithm": {"epsilon": 1.0}}``.
     """
 
@@ -109,20 +110,21 @@ def preset_problem(preset: object) -> str | None:
     if preset.algorithm is None and preset.options.get("algorithm"):
         return "sets algorithm options but is for any algorithm; name the algorithm they are for"
     try:
-        parse_options(RunSettings, dict(preset.settings), "run")
+        parse_options(Settings, dict(preset.settings), "run")
     except UsageError as error:
         return f"settings: {error}"
     return None
 
 
 @dataclass
-class RunConfig:
-    """Everything that determines a run: names, engine settings and plugin options."""
+class Config:
+    """A resolved configuration: everything that determines a run (or an evaluation): names, engine settings
+    and plugin options, each layer (preset, config file, ``--set``, explicit values) applied."""
 
     algorithm: str
     model: str
     task: str
-    settings: RunSettings = field(default_factory=RunSettings)
+    settings: Settings = field(default_factory=Settings)
     options: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
     preset: str | None = None
 
@@ -138,19 +140,19 @@ class RunConfig:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+    def from_json(cls, data: dict[str, Any]) -> Config:
         """Inverse of :meth:`to_json`."""
         return cls(
             data["algorithm"],
             data["model"],
             data["task"],
-            RunSettings(**data["settings"]),
+            Settings(**data["settings"]),
             {section: dict(data["options"].get(section, {})) for section in SECTIONS},
             data.get("preset"),
         )
 
 
-def differences(before: RunConfig, after: RunConfig, ignore: tuple[str, ...] = ()) -> list[str]:
+def differences(before: Config, after: Config, ignore: tuple[str, ...] = ()) -> list[str]:
     """What ``after`` sets differently from ``before``, one phrase each (``"k=5, not k=8"``): the
     algorithm, model, task and preset, engine settings by name, plugin options as ``model.KEY``."""
     found = [
@@ -290,18 +292,18 @@ def merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def build_run_config(
+def build_config(
     algorithm: str,
     model: str,
     task: str,
     layers: list[dict[str, Any]],
     preset_name: str | None = None,
     preset: Preset | None = None,
-) -> RunConfig:
+) -> Config:
     """Resolve a run: preset, then each layer in order (config file, ``--set``, explicit options).
 
     Each layer is ``{"k": 5, "model": {"scale": "tiny"}, ...}``: top-level keys are
-    :class:`RunSettings` fields, sections are plugin options.
+    :class:`Settings` fields, sections are plugin options.
     """
     resolved: dict[str, Any] = {section: {} for section in SECTIONS}
     if preset is not None:
@@ -309,12 +311,12 @@ def build_run_config(
     for layer in layers:
         resolved = merge(resolved, layer)
     options = {section: resolved.pop(section) for section in SECTIONS}
-    settings = parse_options(RunSettings, resolved, "run")
-    return RunConfig(algorithm, model, task, settings, options, preset_name)
+    settings = parse_options(Settings, resolved, "run")
+    return Config(algorithm, model, task, settings, options, preset_name)
 
 
 def assignments_to_layer(assignments: list[str]) -> dict[str, Any]:
-    """Turn ``["k=5", "model.scale=tiny"]`` into a layer for :func:`build_run_config`."""
+    """Turn ``["k=5", "model.scale=tiny"]`` into a layer for :func:`build_config`."""
     layer: dict[str, Any] = {}
     for text in assignments:
         key, value = parse_assignment(text)

@@ -17,8 +17,9 @@ from typing import Any
 from rich.progress import Progress
 
 from metaframe import distributed
+from metaframe.build import Setup, announce, build_setup
 from metaframe.checkpoint import load_into, weights_metadata
-from metaframe.config import RunConfig
+from metaframe.config import Config
 from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.loop import adapt
 from metaframe.output import console_err
@@ -26,12 +27,10 @@ from metaframe.params import State
 from metaframe.plugins import Plugins, get_plugins
 from metaframe.references import check_reference, references
 from metaframe.resolve import as_path, resolve
-from metaframe.rundir import RunDir, weights_file
+from metaframe.run_folder import RunFolder, weights_file
 from metaframe.scoring import Personalize, mean_scores, personalize_and_score, score_reference
-from metaframe.session import Session, announce, build_session
 
 RANDOM = "random"
-INIT_OPTION = "init"  # the model option that names initial weights, by convention (docs/reference/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Scores:
     and the configuration they were scored with."""
 
     rows: list[Row]
-    config: RunConfig
+    config: Config
 
     def __getitem__(self, init: str) -> Row:
         """The row of ``init``, as it was given."""
@@ -94,19 +93,19 @@ def evaluation_algorithm(plugins: Plugins, model: str, task: str) -> str:
     return plugins.algorithms.names()[0]
 
 
-def run_config_of(init: str, plugins: Plugins | None = None) -> RunConfig | None:
+def run_config_of(init: str, plugins: Plugins | None = None) -> Config | None:
     """The configuration of the run folder ``init`` (None for a named init or a bare weights file)."""
     if init in not_learned(plugins):
         return None
-    rundir = RunDir(Path(init))
-    if not rundir.config.is_file():
+    run_folder = RunFolder(Path(init))
+    if not run_folder.record_file.is_file():
         if not Path(init).exists():
             raise UsageError(
                 f"--init {init}: no run folder or weights file there; give a run folder, "
                 f"a .safetensors file, or one of {', '.join(not_learned(plugins))}"
             )
         return None
-    return rundir.run_config()
+    return run_folder.stored_config()
 
 
 def evaluation_config(
@@ -119,7 +118,7 @@ def evaluation_config(
     assignments: Sequence[str] | None = None,
     explicit: Mapping[str, Any] | None = None,
     table: Mapping[str, Any] | None = None,
-) -> RunConfig:
+) -> Config:
     """The configuration ``inits`` are scored with: the first init that is a run folder gives the defaults
     (its model, task, K, T, seed and options); what is given here overrides them."""
     base = next((c for c in (run_config_of(init, plugins) for init in inits) if c is not None), None)
@@ -135,22 +134,23 @@ def evaluation_config(
     return resolve(plugins, algorithm, model, task, preset, config_file, assignments, explicit, inherited, table)
 
 
-def prepared(config: RunConfig, init: str, plugins: Plugins | None = None) -> tuple[Session, Personalize]:
-    """The session of ``config`` with ``init``'s weights loaded (fresh ones for a named init), and the rule
+def prepared(config: Config, init: str, plugins: Plugins | None = None) -> tuple[Setup, Personalize]:
+    """The setup of ``config`` with ``init``'s weights loaded (fresh ones for a named init), and the rule
     that personalizes them (:func:`personalization_rule`)."""
     plugins = plugins or get_plugins()
+    weights_option = plugins.models.get(config.model).weights_option
     if init in not_learned(plugins):  # fresh weights (or none used), even where the configuration names some
-        model_options = {k: v for k, v in config.options["model"].items() if k != INIT_OPTION}
+        model_options = {k: v for k, v in config.options["model"].items() if k != weights_option}
         config = dataclasses.replace(config, options={**config.options, "model": model_options})
-    session = build_session(config, plugins)
+    setup = build_setup(config, plugins)
     if init in not_learned(plugins):
-        return session, adapt
+        return setup, adapt
     path = weights_file(Path(init))
-    meta_tensors = load_into(session.model, path)
-    return session, personalization_rule(plugins, session, path, meta_tensors)
+    meta_tensors = load_into(setup.model, path)
+    return setup, personalization_rule(plugins, setup, path, meta_tensors)
 
 
-def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_tensors: State) -> Personalize:
+def personalization_rule(plugins: Plugins, setup: Setup, path: Path, meta_tensors: State) -> Personalize:
     """How the weights at ``path`` are personalized: the rule of the algorithm their metadata names
     (built with its options, its meta-learned tensors loaded), or :func:`adapt` when none is named."""
     about = weights_metadata(path)
@@ -162,52 +162,52 @@ def personalization_rule(plugins: Plugins, session: Session, path: Path, meta_te
             f"{path} was made by algorithm {name!r}, which is not installed; its rule is needed to personalize it"
         )
     options = json.loads(about.get("algorithm_options", "{}"))
-    algorithm = plugins.algorithms.get(name).build(options, session.model, session.config.settings)
+    algorithm = plugins.algorithms.get(name).build(options, setup.model, setup.config.settings)
     algorithm.load_meta_tensors(meta_tensors)
     return algorithm.personalize
 
 
-def trained_session(init: Path, changes: Mapping[str, Any], plugins: Plugins | None = None) -> Session:
-    """The session of the run folder ``init`` as it was configured, with ``changes`` to its settings (``k``,
+def trained_setup(init: Path, changes: Mapping[str, Any], plugins: Plugins | None = None) -> Setup:
+    """The setup of the run folder ``init`` as it was configured, with ``changes`` to its settings (``k``,
     ``t``, ``seed``, ``device``; None leaves one as it was), for a command that personalizes its model on
     data of its own: the task's data is not loaded, nor the weights yet (:func:`personalizer`)."""
-    rundir = RunDir(init)
-    if not rundir.config.is_file():
+    run_folder = RunFolder(init)
+    if not run_folder.record_file.is_file():
         what = "does not exist" if not init.exists() else "holds no run (no run.json)"
         raise UsageError(f"--init {init} {what}; give the run folder of a trained model, e.g. runs/<name>")
-    config = rundir.run_config()
+    config = run_folder.stored_config()
     given = {key: value for key, value in changes.items() if value is not None}
     config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, **given))
-    return build_session(config, plugins or get_plugins(), load=False)
+    return build_setup(config, plugins or get_plugins(), load=False)
 
 
-def personalizer(session: Session, init: Path, plugins: Plugins | None = None) -> Personalize:
-    """Load the weights of the run folder ``init`` into ``session``'s model; returns the rule that personalizes
+def personalizer(setup: Setup, init: Path, plugins: Plugins | None = None) -> Personalize:
+    """Load the weights of the run folder ``init`` into ``setup``'s model; returns the rule that personalizes
     them, the algorithm's that trained them (:func:`personalization_rule`)."""
-    weights = RunDir(init).weights
-    return personalization_rule(plugins or get_plugins(), session, weights, load_into(session.model, weights))
+    weights = RunFolder(init).weights
+    return personalization_rule(plugins or get_plugins(), setup, weights, load_into(setup.model, weights))
 
 
-def score_init(config: RunConfig, init: str, bars: Progress | None = None, plugins: Plugins | None = None) -> Row:
+def score_init(config: Config, init: str, bars: Progress | None = None, plugins: Plugins | None = None) -> Row:
     """One row: build the model, load ``init`` (unless named), personalize and score every eval task; a
     reference (a predictor that learns nothing) is scored with the model's metrics, without personalization."""
     plugins = plugins or get_plugins()
     bars = bars or Progress(disable=True)
-    session, personalize = prepared(config, init, plugins)
-    tasks = session.sampler.eval_tasks()
+    setup, personalize = prepared(config, init, plugins)
+    tasks = setup.sampler.eval_tasks()
     bar = bars.add_task(f"eval {init}", total=len(distributed.share(tasks)), status="")  # this process's tasks
     settings = config.settings
     advance = lambda i: bars.advance(bar)  # noqa: E731
     if init in references(plugins):
-        reference = check_reference(init, config.model, session.model, tasks[0].support, plugins)
-        rows = score_reference(session.model, tasks, reference, advance)
+        reference = check_reference(init, config.model, setup.model, tasks[0].support, plugins)
+        rows = score_reference(setup.model, tasks, reference, advance)
     else:
         rows = personalize_and_score(
-            session.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
+            setup.model, tasks, settings.t, settings.inner_schedule, settings.seed, advance, personalize
         )
-    session.sampler.close()
+    setup.sampler.close()
     bars.remove_task(bar)
-    model = session.model
+    model = setup.model
     goals, scopes = dict(model.metric_goals), dict(model.metric_scopes)
     return Row(init, settings.k, settings.t, mean_scores(rows), goals, scopes, rows)
 

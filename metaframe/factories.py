@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from torch import Tensor
 
-from metaframe.config import RunSettings
+from metaframe.config import Settings
 from metaframe.experiment import Experiment
 from metaframe.protocols import Batch, OuterAlgorithm, TaskModel, TaskSampler
 
@@ -27,7 +27,7 @@ class AlgorithmFactory(Protocol):
     :param settings: the run's settings (K, T, meta-batch, schedule, seed ...).
     """
 
-    def __call__(self, options: Any, model: TaskModel, settings: RunSettings, /) -> OuterAlgorithm: ...
+    def __call__(self, options: Any, model: TaskModel, settings: Settings, /) -> OuterAlgorithm: ...
 
 
 class ModelFactory(Protocol):

@@ -6,7 +6,7 @@ models and tasks arrive exactly this way.
 
 Each ``register`` callback is a :class:`Register` (:class:`metaframe.registry.Registrar`, where its
 signature and arguments are written): ``register(name, factory, summary=None, *, requires=None,
-options=None, test_options=None)``. What each kind's factory is called with is its protocol in
+options=None, test_options=None, weights_option=None)``. What each kind's factory is called with is its protocol in
 :mod:`metaframe.factories`; the engine parses the option table as the ``options`` dataclass and passes
 the instance.
 """
@@ -33,10 +33,11 @@ def register_algorithms(register: Register[AlgorithmFactory]) -> None:
     """Register outer algorithms.
 
     :param register: call ``register(name, factory, summary=None, *, requires=..., options=...,
-        test_options=...)``; ``factory(options, model, settings)`` returns a
-        :class:`metaframe.protocols.OuterAlgorithm` (:class:`metaframe.factories.AlgorithmFactory`).
+        test_options=...)`` (``requires``: :class:`metaframe.protocols.Capability` values);
+        ``factory(options, model, settings)`` returns a :class:`metaframe.protocols.OuterAlgorithm`
+        (:class:`metaframe.factories.AlgorithmFactory`).
         ``options`` is the ``[algorithm]`` table / ``--set algorithm.KEY=VALUE``, parsed as the ``options``
-        dataclass; ``settings`` the run's :class:`metaframe.config.RunSettings`.
+        dataclass; ``settings`` the run's :class:`metaframe.config.Settings`.
     """
 
 
@@ -44,10 +45,11 @@ def register_algorithms(register: Register[AlgorithmFactory]) -> None:
 def register_models(register: Register[ModelFactory]) -> None:
     """Register task models.
 
-    :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...)``;
-        ``factory(options, task_info)`` returns a :class:`metaframe.protocols.TaskModel`
+    :param register: call ``register(name, factory, summary=None, *, options=..., test_options=...,
+        weights_option=...)``; ``factory(options, task_info)`` returns a :class:`metaframe.protocols.TaskModel`
         (:class:`metaframe.factories.ModelFactory`). ``options`` is the ``[model]`` table parsed as the
-        ``options`` dataclass; ``task_info`` the sampler's ``info`` dict.
+        ``options`` dataclass; ``task_info`` the sampler's ``info`` dict. ``weights_option`` names the
+        option that loads initial weights (:attr:`metaframe.registry.Entry.weights_option`).
     """
 
 

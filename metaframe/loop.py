@@ -1,4 +1,4 @@
-"""The outer loop (:func:`meta_train`) and personalization (:func:`adapt`).
+"""The outer loop (:func:`meta_train`) and adaptation, the inner loop's primitive (:func:`adapt`).
 
 Nothing here is specific to any model, task or algorithm; read it top to bottom. Under ``torchrun``
 every process runs the same loop on its share of each meta-batch (:mod:`metaframe.distributed`).
@@ -13,7 +13,7 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 from metaframe import distributed
-from metaframe.config import RunSettings, check_schedule
+from metaframe.config import Settings, check_schedule
 from metaframe.faults import crash_point
 
 if TYPE_CHECKING:  # names for the annotations only: protocols.py imports this module (the default personalize)
@@ -37,11 +37,12 @@ def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay
 def adapt(
     model: TaskModel, support: Batch, steps: int, schedule: str = "hold-then-decay", *, personal: bool = False
 ) -> list[dict[str, float]]:
-    """Personalize ``model`` in place: ``steps`` inner iterations on ``support`` with fresh optimizers.
+    """Adapt ``model`` in place: ``steps`` of its inner iterations on ``support`` with fresh optimizers.
 
-    This is the one personalization routine: every built-in outer algorithm's inner loop, and the default
-    rule (:meth:`~metaframe.protocols.OuterAlgorithm.personalize`) by which eval, compare, the samples and
-    plugins' commands personalize a trained model; ``personal`` says it is the latter, whose optimizers come from
+    The inner loop's primitive (docs/glossary.md, "adaptation"): every built-in outer algorithm's inner
+    loop runs it, with :meth:`~metaframe.protocols.TaskModel.inner_optimizers`. Personalizing a trained
+    model is the algorithm's hook, :meth:`~metaframe.protocols.OuterAlgorithm.personalize`, whose default
+    is this with ``personal=True``: the optimizers of
     :meth:`~metaframe.protocols.TaskModel.personal_optimizers`. Returns the losses of each iteration.
     """
     model.train()
@@ -66,7 +67,7 @@ def meta_train(
     algorithm: OuterAlgorithm,
     model: TaskModel,
     sampler: TaskSampler,
-    settings: RunSettings,
+    settings: Settings,
     start: int = 0,
     after_step: Callable[[int, dict[str, float]], None] = lambda iteration, logs: None,
 ) -> None:

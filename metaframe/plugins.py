@@ -12,6 +12,7 @@ import importlib.metadata
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -20,9 +21,11 @@ import pluggy
 from metaframe import hookspecs
 from metaframe.config import Preset, preset_problem
 from metaframe.factories import AlgorithmFactory, ExperimentFactory, ModelFactory, ReferenceFactory, TaskFactory
-from metaframe.registry import DECLARATIONS, Registrar, Registry
+from metaframe.registry import Registrar, Registry
 
 GROUP = "metaframe"
+ENGINE = Path(__file__).parent
+"""The engine's own source folder (a plugin's error is located in the plugin's code, outside it)."""
 
 
 @dataclass
@@ -42,8 +45,12 @@ class Plugins:
 
     manager: pluggy.PluginManager
     infos: list[PluginInfo] = field(default_factory=list)
-    algorithms: Registry[AlgorithmFactory] = field(default_factory=lambda: Registry("algorithm", DECLARATIONS))
-    models: Registry[ModelFactory] = field(default_factory=lambda: Registry("model", ("options", "test_options")))
+    algorithms: Registry[AlgorithmFactory] = field(
+        default_factory=lambda: Registry("algorithm", ("requires", "options", "test_options"))
+    )
+    models: Registry[ModelFactory] = field(
+        default_factory=lambda: Registry("model", ("options", "test_options", "weights_option"))
+    )
     tasks: Registry[TaskFactory] = field(default_factory=lambda: Registry("task", ("options", "test_options")))
     presets: Registry[Preset] = field(default_factory=lambda: Registry("preset", problem=preset_problem))
     experiments: Registry[ExperimentFactory] = field(default_factory=lambda: Registry("experiment"))
@@ -110,11 +117,14 @@ def _fail(info: PluginInfo, error: BaseException) -> PluginInfo:
 
 
 def where(error: BaseException) -> str:
-    """`` (at FILE:LINE)``: where ``error`` was raised (for a SyntaxError, the line it points at)."""
+    """`` (at FILE:LINE)``: where ``error`` was raised (for a SyntaxError, the line it points at), in the
+    plugin's own code where it passes through it: a registration the engine refuses, or a removed name of
+    ``metaframe.api`` a plugin imports, points at the plugin's line, not the engine's."""
     if isinstance(error, SyntaxError) and error.filename:
         return f" (at {error.filename}:{error.lineno})"
     frames = traceback.extract_tb(error.__traceback__)
-    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    theirs = [call for call in frames if not Path(call.filename).is_relative_to(ENGINE)] or frames
+    return f" (at {theirs[-1].filename}:{theirs[-1].lineno})" if theirs else ""
 
 
 def new_manager() -> pluggy.PluginManager:

@@ -6,13 +6,14 @@ Three roles meet in a meta-training run:
   family of tasks, with an explicit random generator, and lists the held-out evaluation tasks;
 * a :class:`TaskModel` owns one or more named networks (all meta-learned state lives in them) and
   knows how to run one adaptation iteration, how to score a query batch and, optionally, how to give
-  a differentiable loss of an explicit parameter dict (capability ``"functional"``);
+  a differentiable loss of an explicit parameter dict (:attr:`Capability.FUNCTIONAL`);
 * an :class:`OuterAlgorithm` turns a meta-batch of tasks into one update of the model's networks.
 
 The engine (:mod:`metaframe.loop`) knows nothing else about any of them. Optional capabilities let
-a plugin offer more: a model that scores predictions made elsewhere (:data:`PREDICTIONS`), one that
-predicts from inputs alone (:data:`RENDER`), a task that writes examples as files to look at
-(:data:`SHOW`). What the examples are (numbers, pictures, sounds) only the plugins know.
+a plugin offer more (:class:`Capability`): a model that scores predictions made elsewhere
+(``Capability.PREDICTIONS``), one that predicts from inputs alone (``Capability.RENDER``), a task that
+writes examples as files to look at (``Capability.SHOW``). What the examples are (numbers, pictures,
+sounds) only the plugins know.
 """
 
 from __future__ import annotations
@@ -44,24 +45,64 @@ BatchKeys = Mapping[str, Shape | None]
 Tasks declare what they yield (:attr:`TaskSampler.batch_keys`), models what they read
 (:attr:`TaskModel.needs_keys`); the engine compares the two before step 0."""
 
-# Capabilities a model may declare; algorithms list the ones they require.
-FUNCTIONAL = "functional"
+
+@dataclass(frozen=True, order=True)
+class Capability:
+    """Something a model or a task offers beyond the methods every one has, and the methods that perform it.
+
+    A model or task declares what it offers as ``capabilities = frozenset({Capability.FUNCTIONAL, ...})``;
+    an algorithm lists the model capabilities it needs in ``requires`` (and ``register(..., requires=...)``).
+    The engine's own are the class attributes below; a plugin defines one for the commands it adds
+    (``MINE = Capability("mine", ("my_method",))``, then ``capabilities = frozenset({MINE})``).
+
+    A class rather than an :class:`enum.Enum`, because an enum cannot be extended by plugins; frozen, so
+    it is hashable and compares by value, and a type checker refuses a plain string where one is
+    expected (the engine refuses one too, naming the member to write).
+
+    :param name: how messages spell it (``"functional"``).
+    :param performed_by: the methods that perform it: a class that declares it must define them all, and
+        a class that defines the method of one of the engine's own must declare it.
+    """
+
+    name: str
+    performed_by: tuple[str, ...]
+
+    FUNCTIONAL: ClassVar[Capability]
+    SAMPLES: ClassVar[Capability]
+    PREDICTIONS: ClassVar[Capability]
+    RENDER: ClassVar[Capability]
+    SHOW: ClassVar[Capability]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Capability.FUNCTIONAL = Capability("functional", ("functional_loss",))
 """The model implements :meth:`TaskModel.functional_loss` and offers its inner step as a pure function of
 the parameters (:meth:`TaskModel.functional_inner_step`, :meth:`TaskModel.inner_optimizer_specs`), so
 a second-order algorithm differentiates through the very iterations :func:`metaframe.loop.adapt` runs."""
-SAMPLES = "samples"
+Capability.SAMPLES = Capability("samples", ("render_samples",))
 """The model implements :meth:`TaskModel.render_samples` (a picture of its predictions)."""
-PREDICTIONS = "predictions"
+Capability.PREDICTIONS = Capability("predictions", ("score_predictions",))
 """The model implements :meth:`TaskModel.score_predictions`: it scores predictions of a query batch made
 elsewhere (by a reference that learns nothing, ``register_references``) with the metrics of
 :meth:`TaskModel.score`."""
-RENDER = "render"
+Capability.RENDER = Capability("render", ("render",))
 """The model predicts, once personalized, from inputs alone: it implements :meth:`TaskModel.render` and
 names the batch key it predicts (:attr:`TaskModel.predicts`); an experiment's ``Render`` stage and
 commands that plugins add need it."""
-SHOW = "show"
+Capability.SHOW = Capability("show", ("show",))
 """The task writes a set of examples (the real ones, and models' predictions of them) as files to look
 at: it implements :meth:`TaskSampler.show` (what an experiment's ``Render`` stage needs)."""
+
+ENGINE_CAPABILITIES = (
+    Capability.FUNCTIONAL,
+    Capability.SAMPLES,
+    Capability.PREDICTIONS,
+    Capability.RENDER,
+    Capability.SHOW,
+)
+"""The engine's own capabilities, each performed by a method of :class:`TaskModel` or :class:`TaskSampler`."""
 
 
 @dataclass
@@ -103,12 +144,12 @@ class TaskSampler(ABC):
 
     :attr batch_keys: the keys and shapes of every batch it yields, support and query alike (e.g.
         ``{"x": ("B", 1), "y": ("B", 1)}``); None (the default) declares nothing and skips the check.
-    :attr capabilities: what the task offers beyond the required methods (:data:`SHOW`, or one a plugin
+    :attr capabilities: what the task offers beyond the required methods (:attr:`Capability.SHOW`, or one a plugin
         defines for the commands it adds).
     """
 
     batch_keys: ClassVar[BatchKeys | None] = None
-    capabilities: ClassVar[frozenset[str]] = frozenset()
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     @property
     @abstractmethod
@@ -132,7 +173,7 @@ class TaskSampler(ABC):
 
     # -- optional, per capability ---------------------------------------------------------------------
     def show(self, examples: Mapping[str, Tensor], folder: Path) -> dict[str, Any]:
-        """With :data:`SHOW`: write ``examples`` (one task's query examples, as rows keyed by a label: the
+        """With :attr:`Capability.SHOW`: write ``examples`` (one task's query examples, as rows keyed by a label: the
         real ones first, then each model's predictions of them, all on the CPU) as files in ``folder``;
         returns what the stage's record adds (file names relative to ``folder``, counts), JSON-serializable."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'show' capability")
@@ -143,19 +184,23 @@ class TaskModel(ABC):
 
     :attr networks: the named networks; everything meta-learned lives in their parameters and
         floating-point buffers. Keys become the key prefixes in ``model.safetensors``.
-    :attr capabilities: what the model offers beyond the required methods (:data:`FUNCTIONAL`,
-        :data:`SAMPLES`, ...). Algorithms refuse models that lack what they require.
+    :attr capabilities: what the model offers beyond the required methods (:attr:`Capability.FUNCTIONAL`,
+        :attr:`Capability.SAMPLES`, ...). Algorithms refuse models that lack what they require.
     :attr metric_goals: for each metric :meth:`score` returns, ``"min"`` or ``"max"`` (which way is
         better), or ``"info"`` for a figure with no better direction.
     :attr metric_scopes: metric-name prefixes that score a part of each example (e.g. a region), each
         with the words that say which part; eval shows such columns with a short prefix and this legend.
     :attr needs_keys: the batch keys (and shapes) it reads; a task that does not yield them is refused
         before step 0. None (the default) declares nothing and skips the check.
-    :attr predicts: with :data:`RENDER`, the batch key whose values :meth:`render` predicts (the examples'
+    :attr predicts: with :attr:`Capability.RENDER`, the batch key whose values :meth:`render` predicts (the examples'
         targets): it gets batches without it, and a ``Render`` stage shows the real ones beside its own.
+    :attr notes: short facts about how this model was built (which weights it loaded, whether a loss is
+        on), keyed by a snake_case word; ``run.json`` records them under ``model_notes`` and the run says
+        them when it starts (a factory prints nothing itself, so a refused command stays one line).
+        Empty by default; each model owns its dict.
     """
 
-    capabilities: ClassVar[frozenset[str]] = frozenset()
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
     metric_goals: ClassVar[Mapping[str, str]] = {}
     metric_scopes: ClassVar[Mapping[str, str]] = {}
     needs_keys: ClassVar[BatchKeys | None] = None
@@ -163,6 +208,7 @@ class TaskModel(ABC):
 
     def __init__(self, networks: Mapping[str, nn.Module]) -> None:
         self.networks = nn.ModuleDict(dict(networks))
+        self.notes: dict[str, str] = {}
 
     # -- required -------------------------------------------------------------------------------------
     @abstractmethod
@@ -190,10 +236,10 @@ class TaskModel(ABC):
 
     # -- optional, per capability ---------------------------------------------------------------------
     functional_networks: ClassVar[tuple[str, ...]] = ()
-    """With :data:`FUNCTIONAL`: the networks whose parameters :meth:`functional_loss` takes."""
+    """With :attr:`Capability.FUNCTIONAL`: the networks whose parameters :meth:`functional_loss` takes."""
 
     def functional_loss(self, params: Mapping[str, Tensor], batch: Batch) -> Tensor:
-        """With :data:`FUNCTIONAL`: the inner-loop loss as a function of ``params``.
+        """With :attr:`Capability.FUNCTIONAL`: the inner-loop loss as a function of ``params``.
 
         ``params`` maps qualified names (``"generator.model.1.weight"``) of every parameter of
         :attr:`functional_networks` to tensors. Another network's entries, when given (a second-order algorithm
@@ -202,7 +248,7 @@ class TaskModel(ABC):
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'functional' capability")
 
     def inner_optimizer_specs(self) -> dict[str, OptimizerSpec]:
-        """With :data:`FUNCTIONAL`: the optimizer (kind and hyper-parameters) of each network that
+        """With :attr:`Capability.FUNCTIONAL`: the optimizer (kind and hyper-parameters) of each network that
         :meth:`inner_optimizers` returns, keyed alike. A model should build its optimizers from these
         (:meth:`OptimizerSpec.build`) so both inner loops use the same ones. Default: read from
         :meth:`inner_optimizers` when each is a plain ``torch.optim.SGD`` or ``Adam``; anything else is
@@ -221,7 +267,7 @@ class TaskModel(ABC):
     def functional_inner_step(
         self, params: Mapping[str, Tensor], optimizers: Mapping[str, FunctionalOptimizer], batch: Batch
     ) -> tuple[dict[str, Tensor], dict[str, FunctionalOptimizer]]:
-        """With :data:`FUNCTIONAL`: :meth:`inner_step` as a pure function, the same iteration on the same
+        """With :attr:`Capability.FUNCTIONAL`: :meth:`inner_step` as a pure function, the same iteration on the same
         batch (the same filling, for a GAN the same D step then G step), with every network's weights
         taken from ``params`` (qualified names, every network of :meth:`inner_optimizer_specs`) and each
         update made by ``optimizers[name].step(params_of_name, loss)``. Returns the new parameters and
@@ -240,18 +286,18 @@ class TaskModel(ABC):
         return new, stepped
 
     def render_samples(self, batch: Batch) -> Tensor:
-        """With :data:`SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
+        """With :attr:`Capability.SAMPLES`: a picture (uint8, H×W×3) of the model's predictions on ``batch``."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'samples' capability")
 
     def score_predictions(self, predicted: Tensor, batch: Batch) -> dict[str, float]:
-        """With :data:`PREDICTIONS`: the metrics of :meth:`score` for ``predicted``, predictions of ``batch``'s
-        examples made elsewhere (shaped like what the model itself predicts for them)."""
+        """With :attr:`Capability.PREDICTIONS`: the metrics of :meth:`score` for ``predicted``, predictions of
+        ``batch``'s examples made elsewhere (shaped like what the model itself predicts for them)."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'predictions' capability")
 
     def render(self, batch: Batch) -> Tensor:
-        """With :data:`RENDER`: predictions of :attr:`predicts` for ``batch``'s examples, as the current weights
-        (and support, :meth:`set_support`) make them; ``batch`` may hold the model's inputs only, without the
-        key it predicts."""
+        """With :attr:`Capability.RENDER`: predictions of :attr:`predicts` for ``batch``'s examples, as the
+        current weights (and support, :meth:`set_support`) make them; ``batch`` may hold the model's inputs
+        only, without the key it predicts."""
         raise NotImplementedError(f"{type(self).__name__} does not declare the 'render' capability")
 
     def set_support(self, support: Batch) -> None:  # noqa: B027 - optional hook, empty by default
@@ -293,7 +339,7 @@ class OuterAlgorithm(ABC):
     """An outer (meta) algorithm: one call of :meth:`step` is one meta-iteration.
 
     Built by its registered factory with ``(options, model, settings)`` where ``settings`` is the
-    run's :class:`metaframe.config.RunSettings` (K, T, meta-batch, meta-iterations, ...).
+    run's :class:`metaframe.config.Settings` (K, T, meta-batch, meta-iterations, ...).
 
     Under ``torchrun`` each process's :meth:`step` gets its share of the meta-batch. An algorithm whose
     update averages over the meta-batch averages its share, then calls :meth:`reduce_mean` (or wraps
@@ -303,7 +349,7 @@ class OuterAlgorithm(ABC):
     :attr requires: capabilities the model must declare; checked before step 0.
     """
 
-    requires: ClassVar[frozenset[str]] = frozenset()
+    requires: ClassVar[frozenset[Capability]] = frozenset()
 
     @abstractmethod
     def step(self, tasks: list[Task], iteration: int) -> dict[str, float]:
@@ -336,9 +382,10 @@ class OuterAlgorithm(ABC):
         """Restore what :meth:`state_dict` returned."""
 
     def personalize(self, model: TaskModel, support: Batch, steps: int, schedule: str) -> list[dict[str, float]]:
-        """How a model this algorithm meta-trained is personalized: ``eval``, ``compare`` and the run's
-        samples call this. Default: :func:`metaframe.loop.adapt`, the model's own inner step. An
-        algorithm that meta-learns the adaptation itself (only a head, learned step sizes) overrides it."""
+        """The algorithm's personalization hook: how a model it meta-trained is adapted to a new task
+        (``eval``, ``compare``, the run's samples and plugins' commands call this). Default:
+        :func:`metaframe.loop.adapt` with the model's personal optimizers. An algorithm that meta-learns the
+        adaptation itself (only a head, learned step sizes) overrides it."""
         return adapt(model, support, steps, schedule, personal=True)
 
     def meta_tensors(self) -> dict[str, Tensor]:

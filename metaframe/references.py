@@ -3,7 +3,7 @@
 A learned model is only useful if it beats what copying the support set gives. References are
 registered by the plugins that understand the batches (the ``register_references`` hook), and
 ``eval --init NAME`` scores one with the model's own metrics (:meth:`~metaframe.protocols.TaskModel.score_predictions`,
-capability :data:`~metaframe.protocols.PREDICTIONS`), without personalization. The engine reads no batch key.
+capability :attr:`~metaframe.protocols.Capability.PREDICTIONS`), without personalization. The engine reads no batch key.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from metaframe.errors import UsageError
 from metaframe.factories import ReferenceFactory
 from metaframe.plugins import Plugins
-from metaframe.protocols import PREDICTIONS, Batch, TaskModel
+from metaframe.protocols import Batch, Capability, TaskModel
 
 Reference = ReferenceFactory
 """``reference(support, query)``: predictions of the query examples from the support examples alone
@@ -28,9 +28,10 @@ def check_reference(name: str, model_name: str, model: TaskModel, batch: Batch, 
     :class:`UsageError`, those it cannot) and that the model scores predictions made elsewhere."""
     reference = references(plugins)[name]
     reference(batch, {key: value[:1] for key, value in batch.items()})  # refuses unreadable batches before any work
-    if PREDICTIONS not in model.capabilities:
+    if Capability.PREDICTIONS not in model.capabilities:
         raise UsageError(
-            f"--init {name} needs a model that scores predictions made elsewhere (capability '{PREDICTIONS}'); "
+            f"--init {name} needs a model that scores predictions made elsewhere "
+            f"(capability '{Capability.PREDICTIONS}'); "
             f"model {model_name!r} does not declare it"
         )
     return reference

@@ -10,6 +10,7 @@ that dataclass and hands the instance to the factory, so no factory parses its o
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import inspect
 import re
@@ -18,14 +19,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from metaframe.capabilities import not_capabilities
 from metaframe.config import NoOptions, parse_options
 from metaframe.errors import PluginError, UsageError
+from metaframe.protocols import Capability
 
 F = TypeVar("F")
 """What a registry holds: one of the factory protocols of :mod:`metaframe.factories` (or a preset)."""
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$")
-DECLARATIONS = ("requires", "options", "test_options")
+DECLARATIONS = ("requires", "options", "test_options", "weights_option")
 """The keyword declarations ``register`` takes besides name, factory and summary."""
 
 
@@ -41,16 +44,22 @@ class Entry(Generic[F]):
     :param options: the options dataclass :meth:`build` parses its option table as (None: it takes none).
     :param test_options: its smallest options, which the contract tests build it with.
     :param kind: what it is (``"algorithm"``, ``"model"`` ...), as the option table is spelt (``--set model.KEY``).
+    :param weights_option: (models) the field of ``options`` that names initial weights to load when the
+        model is built (e.g. ``init``), or None. ``eval`` builds a model without it for an init that
+        is not learned (``random``, a reference), so that row is scored on fresh weights even where the
+        run's configuration names some. Declared here, not guessed from an option's name, because the
+        engine must know it before the model exists; checked when the plugin registers.
     """
 
     name: str
     factory: F
     summary: str
     plugin: str
-    requires: frozenset[str] = frozenset()
+    requires: frozenset[Capability] = frozenset()
     options: type | None = None
     test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     kind: str = ""
+    weights_option: str | None = None
 
     def parse(self, table: Mapping[str, Any]) -> Any:
         """``table`` (an ``[algorithm]`` / ``[model]`` / ``[task]`` table, ``--set`` values as strings) as
@@ -119,7 +128,7 @@ class Registry(Generic[F]):
             takes = ", ".join(sorted(self.accepts)) or "none"
             raise PluginError(
                 f"plugin {plugin!r} registers {self.kind} {name!r} with {', '.join(refused)}: "
-                f"a {self.kind} takes {takes}"
+                f"{'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} takes {takes}"
             )
 
     def get(self, name: str) -> Entry[F]:
@@ -165,9 +174,10 @@ class Registrar(Generic[F]):
         factory: F,
         summary: str | None = None,
         *,
-        requires: Iterable[str] | None = None,
+        requires: Iterable[Capability] | None = None,
         options: type | None = None,
         test_options: Mapping[str, Any] | None = None,
+        weights_option: str | None = None,
     ) -> None:
         """Register ``factory`` under ``name``.
 
@@ -175,18 +185,28 @@ class Registrar(Generic[F]):
         :param factory: what builds the thing, called as its kind's protocol in :mod:`metaframe.factories`
             says (for presets: the :class:`metaframe.config.Preset` itself).
         :param summary: one line for ``metaframe plugins``; default: the first sentence of the factory's docstring.
-        :param requires: (algorithms only) model capabilities needed, checked before anything is built.
+        :param requires: (algorithms only) the model capabilities needed (:class:`Capability` values, not
+            strings), checked before anything is built.
         :param options: (algorithms, models, tasks) the options dataclass the engine parses the option
             table as, before it calls the factory with the instance; None: the thing takes no options.
         :param test_options: (algorithms, models, tasks) the smallest options, used by the contract tests.
+        :param weights_option: (models only) the field of ``options``, default None, that names initial
+            weights to load when the model is built (:attr:`Entry.weights_option`).
         """
-        given: dict[str, Any] = {"requires": requires, "options": options, "test_options": test_options}
+        given: dict[str, Any] = {
+            "requires": requires,
+            "options": options,
+            "test_options": test_options,
+            "weights_option": weights_option,
+        }
         self.registry.check_declarations(name, self.plugin, [key for key, value in given.items() if value is not None])
         self.registry.check_new(name, self.plugin)
         if name in self.pending:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} twice")
         self.refuse_attributes(name, factory)
+        self.refuse_strings(name, factory, requires)
         self.refuse_dict_options(name, factory, options)
+        self.refuse_weights_option(name, options, weights_option)
         problem = self.registry.problem(factory) if self.registry.problem else None
         if problem:
             raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {problem}")
@@ -199,6 +219,7 @@ class Registrar(Generic[F]):
             options,
             MappingProxyType(dict(test_options or {})),
             self.registry.kind,
+            weights_option,
         )
 
     def refuse_attributes(self, name: str, factory: Any) -> None:
@@ -209,6 +230,30 @@ class Registrar(Generic[F]):
             raise PluginError(
                 f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} with {', '.join(stuck)} set on its "
                 f"factory; attributes on the factory were removed in 0.2.0: use register({name!r}, ..., {keywords})"
+            )
+
+    def refuse_strings(self, name: str, factory: Any, requires: Iterable[Capability] | None) -> None:
+        """Raise :class:`PluginError` when ``requires``, or a class factory's own ``requires`` or
+        ``capabilities``, holds something that is not a :class:`Capability` (a string, before 0.2.0)."""
+        declared = [("requires", [requires] if isinstance(requires, str) else list(requires or ()))]
+        if inspect.isclass(factory):
+            declared += [("requires", list(getattr(factory, "requires", ())))]
+            declared += [("declares", list(getattr(factory, "capabilities", ())))]
+        for verb, values in declared:
+            if errors := not_capabilities(values, verb):
+                raise PluginError(f"plugin {self.plugin!r} registers {self.registry.kind} {name!r}, which {errors[0]}")
+
+    def refuse_weights_option(self, name: str, options: type | None, weights_option: str | None) -> None:
+        """Raise :class:`PluginError` unless ``weights_option`` is None or a field of ``options`` whose
+        default is None (so that leaving it out builds the model on fresh weights)."""
+        if weights_option is None:
+            return
+        fields = {f.name: f for f in dataclasses.fields(options)} if dataclasses.is_dataclass(options) else {}
+        if weights_option not in fields or fields[weights_option].default is not None:
+            what = options.__name__ if options is not None else "no options dataclass"
+            raise PluginError(
+                f"plugin {self.plugin!r} registers {self.registry.kind} {name!r} with weights_option="
+                f"{weights_option!r}, which is not a field of {what} defaulting to None (no weights)"
             )
 
     def refuse_dict_options(self, name: str, factory: Any, options: type | None) -> None:

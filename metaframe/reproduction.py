@@ -11,7 +11,7 @@ from metaframe.errors import UsageError, as_usage_errors, check_counts
 from metaframe.experiment import Request
 from metaframe.plugins import Plugins, get_plugins
 from metaframe.resolve import as_path
-from metaframe.stages import run_request
+from metaframe.stages import run_experiment
 
 
 def whole_numbers(text: str | None, flag: str) -> tuple[int, ...] | None:
@@ -112,4 +112,4 @@ def reproduce(
     folder = as_path(out) or default_out(request)
     patterns = patterns_of(only)
     argv = list(argv) if argv is not None else command_of(request, folder, seeds, device)
-    return run_request(plugins, request, folder, device, show_progress, argv, report_only, patterns)
+    return run_experiment(plugins, request, folder, device, show_progress, argv, report_only, patterns)

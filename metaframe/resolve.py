@@ -1,8 +1,8 @@
-"""From names and layers of settings to one :class:`~metaframe.config.RunConfig`: the preset, then a run's
+"""From names and layers of settings to one :class:`~metaframe.config.Config`: the preset, then a run's
 own settings, a config file, a table of settings, ``--set`` assignments and explicit values, each layer
 over the one before; every name checked against the registries.
 
-The command line and the Python API (:mod:`metaframe.training`, :mod:`metaframe.evaluation`) resolve
+The command line and the Python API (:mod:`metaframe.runs`, :mod:`metaframe.evaluation`) resolve
 alike through :func:`resolve`; nothing here prints.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 
 from metaframe.config import (
     SECTIONS,
+    Config,
     Preset,
-    RunConfig,
     assignments_to_layer,
-    build_run_config,
+    build_config,
     read_toml,
 )
 from metaframe.errors import UsageError
@@ -95,7 +95,7 @@ def resolve(
     explicit: Mapping[str, Any] | None = None,
     inherited: Mapping[str, Any] | None = None,
     table: Mapping[str, Any] | None = None,
-) -> RunConfig:
+) -> Config:
     """The run configuration: preset < ``inherited`` (a run's own settings) < config file < ``table`` <
     ``--set`` assignments < explicit values (None leaves a value to the layers below)."""
     for registry, name in ((plugins.algorithms, algorithm), (plugins.models, model), (plugins.tasks, task)):
@@ -113,4 +113,4 @@ def resolve(
         assignments_to_layer(list(assignments or [])),
         {k: v for k, v in (explicit or {}).items() if v is not None},
     ]
-    return build_run_config(algorithm, model, task, layers, preset, chosen)
+    return build_config(algorithm, model, task, layers, preset, chosen)

@@ -18,8 +18,9 @@ from typing import Any
 import torch
 
 from metaframe import __version__
+from metaframe.build import build_algorithm, build_setup
 from metaframe.checkpoint import atomic_write, write_json
-from metaframe.config import RunConfig, differences
+from metaframe.config import Config, differences
 from metaframe.errors import UsageError
 from metaframe.evaluation import evaluation_config, prepared, score_init
 from metaframe.experiment import (
@@ -45,17 +46,17 @@ from metaframe.experiment import (
 from metaframe.output import say
 from metaframe.plugins import Plugins
 from metaframe.progress import clock
-from metaframe.protocols import RENDER, SHOW, Task
+from metaframe.protocols import Capability, Task
 from metaframe.resolve import resolve
-from metaframe.rundir import RunDir
-from metaframe.runner import progress_bars, train
-from metaframe.session import build_algorithm, build_session
-from metaframe.training import resume_or_start
+from metaframe.run_folder import RunFolder
+from metaframe.runs import resume_or_start
+from metaframe.training import progress_bars, train
 
 
 @dataclass
-class Runner:
-    """Runs the stages of one request in ``out``, showing an overall bar and one bar per stage."""
+class StageRunner:
+    """Runs the stages of one request in ``out``, showing an overall bar and one bar per stage; each kind of
+    stage has its method, ``<kind>_stage``."""
 
     plugins: Plugins
     out: Path
@@ -65,53 +66,53 @@ class Runner:
     log: Callable[[str], None] = say
     hint: str = "stopped; run the same command again to continue: finished stages are kept"
 
-    def run(self, stage: Stage) -> dict[str, Any]:
+    def run_stage(self, stage: Stage) -> dict[str, Any]:
         """Do ``stage`` and return its result (what ``stage.json`` records under ``result``)."""
         folder = self.out / stage.name
         if isinstance(stage, Given):
-            return self.given(stage)
+            return self.given_stage(stage)
         if isinstance(stage, Train):
-            return self.train(stage, folder)
+            return self.train_stage(stage, folder)
         if isinstance(stage, Score):
-            return self.score(stage, folder)
-        return self.render(stage, folder)
+            return self.score_stage(stage, folder)
+        return self.render_stage(stage, folder)
 
     def explicit(self) -> dict[str, Any]:
         return {"device": self.device}
 
-    def given(self, stage: Given) -> dict[str, Any]:
+    def given_stage(self, stage: Given) -> dict[str, Any]:
         if not Path(stage.path).is_file():
             raise UsageError(f"stage {stage.name}: {stage.path} does not exist; reinstall the plugin that ships it")
         return {"weights": str(stage.path)}
 
-    def train_config(self, stage: Train) -> RunConfig:
+    def train_config(self, stage: Train) -> Config:
         return resolve(
             self.plugins, stage.algorithm, stage.model, stage.task, None, None, list(stage.assignments), self.explicit()
         )
 
-    def train(self, stage: Train, folder: Path) -> dict[str, Any]:
+    def train_stage(self, stage: Train, folder: Path) -> dict[str, Any]:
         config = self.train_config(stage)
-        rundir = RunDir(folder)
-        if rundir.config.is_file():
-            changed = differences(rundir.run_config(), config, ignore=("device",))
+        run_folder = RunFolder(folder)
+        if run_folder.record_file.is_file():
+            changed = differences(run_folder.stored_config(), config, ignore=("device",))
             if changed:
                 raise UsageError(f"{folder} holds a run with {changed[0]}; it is not this stage's: remove it")
         init = init_text(self.out, stage.init)
-        run = resume_or_start(self.plugins, config, folder, Path(init) if init else None, self.device)
-        if run is not None:
-            train(run, self.show, self.bars, self.hint)
-        record = rundir.read_config()
+        training = resume_or_start(self.plugins, config, folder, Path(init) if init else None, self.device)
+        if training is not None:
+            train(training, self.show, self.bars, self.hint)
+        record = run_folder.read_record()
         return {
             "folder": str(folder),
-            "weights": str(rundir.weights),
+            "weights": str(run_folder.weights),
             "iterations": record.get("iteration"),
             "last": record.get("last", {}),
         }
 
-    def eval_config(self, model: str, task: str, assignments: Sequence[str], inits: list[str]) -> RunConfig:
+    def eval_config(self, model: str, task: str, assignments: Sequence[str], inits: list[str]) -> Config:
         return evaluation_config(self.plugins, inits, model, task, None, None, list(assignments), self.explicit())
 
-    def score(self, stage: Score, folder: Path) -> dict[str, Any]:
+    def score_stage(self, stage: Score, folder: Path) -> dict[str, Any]:
         init = str(init_text(self.out, stage.init))
         row = score_init(
             self.eval_config(stage.model, stage.task, stage.assignments, [init]), init, self.bars
@@ -119,7 +120,7 @@ class Runner:
         write_json(folder / "scores.json", {"rows": [row]})
         return {key: value for key, value in row.items() if key != "tasks"}
 
-    def render(self, stage: Render, folder: Path) -> dict[str, Any]:
+    def render_stage(self, stage: Render, folder: Path) -> dict[str, Any]:
         examples: dict[str, torch.Tensor] = {}
         scores: dict[str, dict[str, float]] = {}
         task_name, show = "", None
@@ -127,8 +128,8 @@ class Runner:
         for label, init in zip(stage.labels, stage.inits):
             text = str(init_text(self.out, init))
             config = self.eval_config(stage.model, stage.task, stage.assignments, [text])
-            session, personalize = prepared(config, text, self.plugins)
-            model, sampler = session.model, session.sampler
+            setup, personalize = prepared(config, text, self.plugins)
+            model, sampler = setup.model, setup.sampler
             check_render(stage.name, config, model.capabilities, sampler.capabilities)
             task = sampler.eval_tasks()[stage.task_index].to(model.device)
             torch.manual_seed(config.settings.seed + stage.task_index)  # as eval personalizes this task
@@ -148,29 +149,31 @@ class Runner:
         return {"task": task_name, "labels": ["real", *stage.labels], "scores": scores, **shown}
 
 
-def check_render(name: str, config: RunConfig, model: frozenset[str], task: frozenset[str]) -> None:
+def check_render(name: str, config: Config, model: frozenset[Capability], task: frozenset[Capability]) -> None:
     """Refuse a Render stage whose model cannot predict from inputs alone or whose task cannot show examples."""
-    if RENDER not in model:
-        raise UsageError(f"stage {name}: model {config.model!r} cannot render its predictions (no '{RENDER}')")
-    if SHOW not in task:
-        raise UsageError(f"stage {name}: task {config.task!r} cannot show examples (no '{SHOW}')")
+    if Capability.RENDER not in model:
+        raise UsageError(
+            f"stage {name}: model {config.model!r} cannot render its predictions (no '{Capability.RENDER}')"
+        )
+    if Capability.SHOW not in task:
+        raise UsageError(f"stage {name}: task {config.task!r} cannot show examples (no '{Capability.SHOW}')")
 
 
-def held_out_probe(runner: Runner) -> HeldOut:
+def held_out_probe(runner: StageRunner) -> HeldOut:
     """``held_out(model, task, assignments)`` for experiment plans: the tasks ``eval`` would score (not kept:
     at 512 px the held-out tasks of every stage's options would not fit in memory together)."""
 
     def held_out(model: str, task: str, assignments: Sequence[str]) -> list[Task]:
-        session = build_session(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
+        setup = build_setup(runner.eval_config(model, task, assignments, []), runner.plugins, load=False)
         try:
-            return session.sampler.eval_tasks()
+            return setup.sampler.eval_tasks()
         finally:
-            session.sampler.close()
+            setup.sampler.close()
 
     return held_out
 
 
-def check_stages(runner: Runner, stages: list[Stage], held_out: HeldOut) -> None:
+def check_stages(runner: StageRunner, stages: list[Stage], held_out: HeldOut) -> None:
     """Before any work: every stage's configuration resolves, every algorithm accepts its model, and the
     held-out tasks of every evaluation can be drawn (a K larger than a held-out task allows is refused here)."""
     checked: set[tuple[Any, ...]] = set()
@@ -179,9 +182,9 @@ def check_stages(runner: Runner, stages: list[Stage], held_out: HeldOut) -> None
             config = runner.train_config(stage)
             key = (config.algorithm, json.dumps(config.to_json(), sort_keys=True, default=str))
             if key not in checked:
-                session = build_session(config, runner.plugins, load=False)
-                build_algorithm(session, runner.plugins)
-                session.sampler.close()
+                setup = build_setup(config, runner.plugins, load=False)
+                build_algorithm(setup, runner.plugins)
+                setup.sampler.close()
                 checked.add(key)
         elif isinstance(stage, Score | Render) and (stage.model, stage.task, stage.assignments) not in checked:
             checked.add((stage.model, stage.task, stage.assignments))
@@ -225,7 +228,7 @@ def stage_title(stage: Stage) -> str:
     return f"{kind} {stage.name}"
 
 
-def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
+def run_stages(runner: StageRunner, stages: list[Stage], show: bool) -> Results:
     """Every stage in order, finished ones skipped; ``stage.json`` written as each one ends."""
     results = Results(runner.out)
     overall = runner.bars.add_task("stages", total=len(stages), status="")
@@ -242,7 +245,7 @@ def run_stages(runner: Runner, stages: list[Stage], show: bool) -> Results:
             runner.bars.update(overall, status=stage.name)
             start = time.perf_counter()
             try:
-                result = runner.run(stage)
+                result = runner.run_stage(stage)
             finally:
                 spent += time.perf_counter() - start
                 atomic_write(spent_file, functools.partial(Path.write_text, data=f"{spent:.1f}\n"))
@@ -318,18 +321,18 @@ def canonical(argv: Sequence[str]) -> list[str]:
 
 def planned(
     plugins: Plugins, request: Request, out: Path, device: str | None, show: bool
-) -> tuple[Experiment, Runner, HeldOut, list[Stage]]:
+) -> tuple[Experiment, StageRunner, HeldOut, list[Stage]]:
     """``request``'s experiment, a runner in ``out`` (checked to be new or this request's) and its plan."""
     experiment: Experiment = plugins.experiments.get(request.experiment).factory()
     check_folder(out, request)
-    runner = Runner(plugins, out, device, progress_bars(show), show)
+    runner = StageRunner(plugins, out, device, progress_bars(show), show)
     held_out = held_out_probe(runner)
     stages = experiment.plan(request, held_out)
     check_plan(stages)
     return experiment, runner, held_out, stages
 
 
-def run_request(
+def run_experiment(
     plugins: Plugins,
     request: Request,
     out: Path,

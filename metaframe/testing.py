@@ -23,20 +23,20 @@ import torch
 from safetensors.torch import load_file
 
 from metaframe.batch_contract import batch_errors
-from metaframe.capabilities import capability_errors, task_capability_errors
+from metaframe.capabilities import capability_errors, not_capabilities, task_capability_errors
 from metaframe.checkpoint import load_resume, save_resume, write_weights
-from metaframe.config import RunConfig, RunSettings, parse_options, preset_problem
+from metaframe.config import Config, Settings, parse_options, preset_problem
 from metaframe.errors import UsageError
 from metaframe.experiment import Render, Request, Score, Train, check_plan
 from metaframe.functional import functional_adapt
 from metaframe.loop import adapt
 from metaframe.params import restore, snapshot
 from metaframe.plugins import Plugins, load_plugins, use_plugins
-from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
+from metaframe.protocols import Capability, OuterAlgorithm, Task, TaskModel, TaskSampler, batch_size
 from metaframe.registry import Entry
 from metaframe.resolve import check_preset_options, check_tables
-from metaframe.runner import progress_bars
-from metaframe.stages import Runner, held_out_probe
+from metaframe.stages import StageRunner, held_out_probe
+from metaframe.training import progress_bars
 
 __all__ = [
     "CliResult",
@@ -120,17 +120,17 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
         assert prefix.endswith("_") and any(m.startswith(prefix) for m in scores), f"scope {prefix!r} scores nothing"
     losses = model.losses(task.query)
     assert set(losses) <= set(model.networks), "losses are keyed by network name"
-    if FUNCTIONAL in model.capabilities:
+    if Capability.FUNCTIONAL in model.capabilities:
         params = {k: p for k, p in after.items() if k.split(".")[0] in model.functional_networks}
         params = {k: v.requires_grad_() for k, v in params.items() if v.is_floating_point()}
         named = {f"{n}.{k}" for n in model.functional_networks for k, _ in model.networks[n].named_parameters()}
         loss = model.functional_loss({k: v for k, v in params.items() if k in named}, task.support)
         assert loss.dim() == 0 and torch.isfinite(loss)
         check_functional_inner_loop(model, task, small_settings(t=steps))
-    if SAMPLES in model.capabilities:
+    if Capability.SAMPLES in model.capabilities:
         picture = model.render_samples(task.query)
         assert picture.dtype == torch.uint8 and picture.dim() == 3 and picture.shape[-1] == 3
-    if RENDER in model.capabilities:
+    if Capability.RENDER in model.capabilities:
         target = str(model.predicts)
         inputs = {key: value for key, value in task.query.items() if key != target}  # inputs alone
         predicted = model.render(inputs)
@@ -142,9 +142,9 @@ def check_model(model: TaskModel, task: Task, steps: int = 2) -> None:
 
 
 def check_functional_inner_loop(
-    model: TaskModel, task: Task, settings: RunSettings | None = None, atol: float = 1e-6
+    model: TaskModel, task: Task, settings: Settings | None = None, atol: float = 1e-6
 ) -> None:
-    """With :data:`FUNCTIONAL`: the functional inner loop with its graph cut (the trajectory a second-order
+    """With ``Capability.FUNCTIONAL``: the functional inner loop with its graph cut (the trajectory a second-order
     algorithm differentiates) reaches the weights :func:`~metaframe.loop.adapt` reaches, to ``atol``, after
     ``settings.t`` iterations from the same weights and seed, and leaves the model's parameters alone."""
     settings = settings or small_settings(t=3)
@@ -172,7 +172,9 @@ def named_failure(key: str, message: str) -> str:
 def check_algorithm(algorithm: OuterAlgorithm, model: TaskModel, tasks: list[Task]) -> dict[str, float]:
     """One step changes the weights and logs finite numbers; the algorithm's state survives the files a
     checkpoint really writes (``resume.pt``, read back with ``weights_only=True``) and its meta-learned
-    tensors survive ``model.safetensors``."""
+    tensors survive ``model.safetensors``; what it requires are :class:`~metaframe.protocols.Capability` values."""
+    strings = not_capabilities(algorithm.requires, "requires")
+    assert not strings, f"the algorithm {strings[0]}"
     before = snapshot(model.networks)
     logs = algorithm.step(tasks, 0)
     after = snapshot(model.networks)
@@ -212,13 +214,13 @@ def check_experiment(plugins: Plugins, name: str, scales: Sequence[str] | None =
         values = (*ks, *ts)
         assert ks and ts and all(isinstance(v, int) and v >= 1 for v in values), f"{name} {scale}: {ks}, {ts}"
     with tempfile.TemporaryDirectory() as folder:
-        runner = Runner(plugins, Path(folder), "cpu", progress_bars(False), False)
+        runner = StageRunner(plugins, Path(folder), "cpu", progress_bars(False), False)
         for scale in experiment.scales if scales is None else scales:
             ks, ts = experiment.sweeps(scale)
             stages = experiment.plan(Request(name, scale, (1,), ks, ts), held_out_probe(runner))
             check_plan(stages)
             for stage in stages:
-                config: RunConfig | None = None
+                config: Config | None = None
                 if isinstance(stage, Train):
                     config = runner.train_config(stage)
                 elif isinstance(stage, Score | Render):
@@ -231,9 +233,9 @@ def check_experiment(plugins: Plugins, name: str, scales: Sequence[str] | None =
                         raise AssertionError(f"{name} {scale}, stage {stage.name}: {error}") from None
 
 
-def small_settings(**changes: Any) -> RunSettings:
+def small_settings(**changes: Any) -> Settings:
     """Engine settings for fast tests (K=2, T=2, 3 meta-iterations on the CPU)."""
-    return RunSettings(**{"k": 2, "t": 2, "meta_iterations": 3, "device": "cpu", **changes})
+    return Settings(**{"k": 2, "t": 2, "meta_iterations": 3, "device": "cpu", **changes})
 
 
 @dataclass

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import torch
 
+from metaframe.build import build_setup
 from metaframe.checkpoint import load_into
 from metaframe.params import restore, snapshot
 from metaframe.plugins import Plugins
-from metaframe.rundir import RunDir
-from metaframe.session import build_session
+from metaframe.run_folder import RunFolder
 
 
 def scores_under(run: Path, plugins: Plugins, rule: Callable, eval_tasks: int) -> float:
     """Mean query MSE of the first ``eval_tasks`` held-out tasks after the personalization
     ``rule(model, meta_tensors)`` returns (called as ``personalize(model, support, steps, schedule)``)."""
-    config = RunDir(run).run_config()
+    config = RunFolder(run).stored_config()
     config.options["task"]["eval_tasks"] = eval_tasks
-    session = build_session(config, plugins)
+    session = build_setup(config, plugins)
     personalize = rule(session.model, load_into(session.model, run / "model.safetensors"))
     start, total = snapshot(session.model.networks), 0.0
     for index, task in enumerate(session.sampler.eval_tasks()):

@@ -1,17 +1,17 @@
 import pytest
 import torch
 
+from metaframe.build import build_setup
 from metaframe.checkpoint import atomic_write, check_compatible, load_into, save_weights
-from metaframe.config import RunConfig
+from metaframe.config import Config
 from metaframe.errors import UsageError
-from metaframe.session import build_session
 from metaframe.testing import small_settings
 
 
 def mlp_session(plugins, **model_options):
-    config = RunConfig("reptile", "mlp", "sine", small_settings())
+    config = Config("reptile", "mlp", "sine", small_settings())
     config.options["model"] = model_options
-    return build_session(config, plugins)
+    return build_setup(config, plugins)
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):

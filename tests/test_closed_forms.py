@@ -9,8 +9,8 @@ After T steps w_T = c + (1 − α)^T (w₀ − c), so
 import pytest
 import torch
 
-from metaframe.config import RunConfig
-from metaframe.session import build_algorithm, build_session
+from metaframe.build import build_algorithm, build_setup
+from metaframe.config import Config
 from metaframe.testing import small_settings
 
 ALPHA, T = 0.1, 3
@@ -18,10 +18,10 @@ ALPHA, T = 0.1, 3
 
 def setup(plugins, algorithm, options=None, meta_batch=2):
     settings = small_settings(t=T, meta_batch=meta_batch, inner_schedule="constant", meta_iterations=4)
-    config = RunConfig(algorithm, "quadratic", "points", settings)
+    config = Config(algorithm, "quadratic", "points", settings)
     config.options["model"] = {"lr": ALPHA}
     config.options["algorithm"] = options or {}
-    session = build_session(config, plugins)
+    session = build_setup(config, plugins)
     generator = torch.Generator().manual_seed(0)
     tasks = [session.sampler.sample(generator) for _ in range(meta_batch)]
     mean_c = torch.stack([task.support["c"][0] for task in tasks]).mean(0)

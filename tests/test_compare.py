@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import metaframe.runner
+import metaframe.training
 from metaframe.testing import run_cli
 
 QUICK = ["--meta-iterations", "2", "--k", "3", "--t", "2", "--quiet"]
@@ -34,14 +34,14 @@ def test_an_interrupted_comparison_resumes_and_keeps_finished_runs(plugins, tmp_
         "--out",
         str(out),
     ]
-    original, trained = metaframe.runner.train, []
+    original, trained = metaframe.training.train, []
 
-    def stop_at_the_second(run, show_progress=True):
-        trained.append(run.session.config.algorithm)
+    def stop_at_the_second(training, show_progress=True):
+        trained.append(training.setup.config.algorithm)
         if len(trained) == 2:  # Ctrl-C as the second run starts; a process that ends lets go of its lock
-            run.rundir.unlock()
+            training.folder.unlock()
             raise KeyboardInterrupt
-        return original(run, show_progress)
+        return original(training, show_progress)
 
     monkeypatch.setattr("metaframe.comparison.train", stop_at_the_second)
     assert run_cli(args).exit_code == 130

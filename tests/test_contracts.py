@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from metaframe.batch_contract import check_batch_keys
+from metaframe.build import check_requirements
 from metaframe.config import parse_options
 from metaframe.errors import UsageError
 from metaframe.plugins import load_plugins
-from metaframe.session import check_requirements
 from metaframe.testing import (
     check_algorithm,
     check_experiment,

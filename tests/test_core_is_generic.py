@@ -36,8 +36,8 @@ example of networks that take turns on losses of their own, which the functional
 # (file under metaframe/, word): why it is still there. Each entry must be a generic use, not a debt.
 ALLOWED = {
     ("plugins.py", "frames"): "a traceback's stack frames, where a broken plugin raised",
-    ("runner.py", "frame"): "the stack frame a signal handler receives (signal.signal's signature)",
-    ("rundir.py", "image"): "PIL's Image, which writes a model's sample pictures (samples/*.png, any figure)",
+    ("training.py", "frame"): "the stack frame a signal handler receives (signal.signal's signature)",
+    ("run_folder.py", "image"): "PIL's Image, which writes a model's sample pictures (samples/*.png, any figure)",
 }
 
 GENERIC_WORDS = {

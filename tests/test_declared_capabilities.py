@@ -1,15 +1,18 @@
 """A model does what it declares: networks that share one loss get the functional inner step by default,
-a capability a model cannot perform is refused before anything runs, and a removed option says what
-replaced it."""
+a capability a model cannot perform is refused before anything runs, a capability written as a string
+(before 0.2.0) is refused naming the member to write, and a removed option says what replaced it."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import pytest
 import torch
 
+from metaframe import hookimpl
 from metaframe.plugins import load_plugins, use_plugins
+from metaframe.protocols import Capability, OuterAlgorithm
 from metaframe.testing import check_model, check_sampler, run_cli, small_settings
 from tests.plugins import declared, quadratic
 
@@ -58,6 +61,58 @@ def test_a_capability_the_model_cannot_perform_is_refused_before_anything_runs(w
         check_model(built, task)
 
 
+def test_a_capability_written_as_a_string_is_refused_naming_its_member(with_declared, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(["run", "reptile", "--model", "old-style", "--task", "points", *QUICK, "--out", str(out)])
+    line = (
+        "error: model 'old-style' declares the capability 'functional' as a string; "
+        "since 0.2.0 write Capability.FUNCTIONAL from metaframe.api"
+    )
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [line], result.stderr
+    assert not out.exists()
+    sampler, task = points_task(with_declared)
+    with pytest.raises(AssertionError, match="declares the capability 'functional' as a string"):
+        check_model(with_declared.models.get("old-style").build({}, sampler.info), task)
+
+
+def test_an_algorithm_that_requires_a_string_fails_its_plugin_when_it_registers():
+    class OldAlgorithms:
+        @hookimpl
+        def register_algorithms(self, register):
+            register("old-maml", lambda options, model, settings: None, "Written for 0.1.", requires={"functional"})
+
+    plugins = load_plugins(entry_points=[], extra=[("old", OldAlgorithms())])
+    info = plugins.info("old")
+    assert info.status != "ok" and "old-maml" not in plugins.algorithms
+    assert (
+        "plugin 'old' registers algorithm 'old-maml', which requires the capability 'functional' as a string; "
+        "since 0.2.0 write Capability.FUNCTIONAL from metaframe.api" in info.error
+    ), info.error
+    assert "\n" not in info.error
+
+
+def test_a_class_registered_as_its_own_factory_is_checked_when_it_registers():
+    class OldReptile(OuterAlgorithm):
+        requires = frozenset({"samples"})  # type: ignore[assignment]
+
+        def step(self, tasks, iteration):
+            return {}
+
+    class OldAlgorithms:
+        @hookimpl
+        def register_algorithms(self, register):
+            register("old-reptile", OldReptile, requires={Capability.SAMPLES})
+
+    info = load_plugins(entry_points=[], extra=[("old", OldAlgorithms())]).info("old")
+    assert "registers algorithm 'old-reptile', which requires the capability 'samples' as a string" in info.error
+    assert "write Capability.SAMPLES from metaframe.api" in info.error
+
+
+def test_the_removed_capability_constants_name_their_replacement():
+    with pytest.raises(ImportError, match=r"metaframe.api.SHOW was removed in 0.2.0: .* write Capability.SHOW"):
+        from metaframe.api import SHOW  # noqa: F401
+
+
 def test_a_task_whose_capabilities_and_methods_disagree_is_refused(with_declared, tmp_path):
     out = tmp_path / "run"
     result = run_cli(["run", "reptile", "--model", "quadratic", "--task", "shy-points", *QUICK, "--out", str(out)])
@@ -89,3 +144,13 @@ def test_maml_still_refuses_networks_that_take_turns_without_their_step(with_dec
     model = declared.TurnTaker(sampler.info["dim"], 0.1)
     with pytest.raises(Exception, match="take turns"):
         with_declared.algorithms.get("maml").build({}, model, small_settings())
+
+
+def test_a_plugin_importing_a_removed_constant_fails_at_its_own_import_line(tmp_path, monkeypatch):
+    (tmp_path / "old_capabilities.py").write_text("from metaframe.api import FUNCTIONAL, hookimpl\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry_point = importlib.metadata.EntryPoint("old", "old_capabilities", "metaframe")
+    info = load_plugins(entry_points=[entry_point]).info("old")
+    assert info.status == "failed" and "\n" not in info.error
+    assert info.error.startswith("ImportError: metaframe.api.FUNCTIONAL was removed in 0.2.0: "), info.error
+    assert info.error.endswith(f"(at {tmp_path / 'old_capabilities.py'}:1)"), info.error

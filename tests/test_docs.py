@@ -13,16 +13,17 @@ import torch
 from metaframe import hookspecs
 from metaframe.cli import core_app
 from metaframe.testing import check_model, check_sampler, load_plugins, options_for_tests, run_cli
+from tests.signatures import written
 
 DOCS = Path(__file__).parents[1] / "docs"
 
 
 def test_every_hook_is_documented_with_its_signature():
+    """Under its own heading, annotations included (``tests/test_plugin_api.py`` compares every signature)."""
     text = (DOCS / "reference" / "hooks.md").read_text()
     for name, function in inspect.getmembers(hookspecs, inspect.isfunction):
         if name.startswith("register_"):
-            parameters = ", ".join(inspect.signature(function).parameters)
-            assert f"`{name}({parameters})`" in text, name
+            assert f"### `{written(function, name)}`" in text, name
 
 
 def test_every_core_command_option_is_in_the_cli_reference():

@@ -12,12 +12,12 @@ import json
 import pytest
 import torch
 
-from metaframe.config import RunConfig, RunSettings
+from metaframe.build import build_algorithm, build_setup
+from metaframe.config import Config, Settings
 from metaframe.errors import UsageError
 from metaframe.functional import functional_adapt
 from metaframe.params import FunctionalOptimizer, OptimizerSpec
 from metaframe.protocols import Task
-from metaframe.session import build_algorithm, build_session
 from metaframe.testing import check_functional_inner_loop, run_cli, small_settings
 from tests.plugins.quadratic import Quadratic
 
@@ -25,9 +25,9 @@ T = 5
 
 
 def sine_session(plugins, algorithm="maml", **model_options):
-    config = RunConfig(algorithm, "mlp", "sine", small_settings(k=5, t=T))
+    config = Config(algorithm, "mlp", "sine", small_settings(k=5, t=T))
     config.options["model"] = dict(model_options)
-    return build_session(config, plugins)
+    return build_setup(config, plugins)
 
 
 def sine_task(session, seed=4):
@@ -35,7 +35,7 @@ def sine_task(session, seed=4):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-@pytest.mark.parametrize("schedule", [RunSettings.inner_schedule, "linear", "constant"])
+@pytest.mark.parametrize("schedule", [Settings.inner_schedule, "linear", "constant"])
 def test_graph_cut_trajectory_equals_adapt_on_sine(plugins, optimizer, schedule):
     session = sine_session(plugins, optimizer=optimizer, lr=0.02, beta1=0.5)
     check_functional_inner_loop(session.model, sine_task(session), small_settings(t=T, inner_schedule=schedule))

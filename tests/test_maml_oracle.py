@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from metaframe.config import RunConfig
+from metaframe.build import build_algorithm, build_setup
+from metaframe.config import Config
 from metaframe.loop import inner_lr_factor
 from metaframe.params import OptimizerSpec
-from metaframe.session import build_algorithm, build_session
 from metaframe.testing import small_settings
 
 T = 4
@@ -28,9 +28,9 @@ def higher_meta_gradient(model, task, kind):
 
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_meta_gradient_matches_higher(plugins, kind):
-    config = RunConfig("maml", "mlp", "sine", small_settings(k=5, t=T))
+    config = Config("maml", "mlp", "sine", small_settings(k=5, t=T))
     config.options["model"] = {"optimizer": kind, "lr": 0.03, "beta1": 0.5}
-    session = build_session(config, plugins)
+    session = build_setup(config, plugins)
     session.model.networks.double()
     if kind == "adam":
         # higher adds eps to sqrt(v) before bias correction, torch.optim after it; with eps → 0 both agree.

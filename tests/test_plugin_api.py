@@ -4,13 +4,22 @@ also through ``metaframe.testing``), every public name is documented, and the co
 from __future__ import annotations
 
 import ast
+import inspect
+import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import metaframe.api
 import metaframe.testing
+from metaframe import hookspecs
+from metaframe.registry import Registrar
+from tests.signatures import documented_parts, real_parts, signature_spans, written
 
 ROOT = Path(__file__).parents[1]
 API_PAGE = ROOT / "docs" / "reference" / "plugin-api.md"
+HOOKS_PAGE = ROOT / "docs" / "reference" / "hooks.md"
 PUBLIC = {"metaframe.api"}
 FOR_TESTS = {"metaframe.testing"}
 
@@ -96,3 +105,60 @@ def test_the_core_imports_no_plugin():
         if module.startswith("metaframe_")
     ]
     assert not found, "the core must not know its plugins:\n" + "\n".join(found)
+
+
+def documented_objects() -> dict[str, Any]:
+    """Every name the reference pages document a signature of: the plugin API, the test helpers, the hooks."""
+    names = {name: getattr(module, name) for module in (metaframe.api, metaframe.testing) for name in module.__all__}
+    return names | {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name != "hookspec"}
+
+
+@pytest.mark.parametrize("page", [API_PAGE, HOOKS_PAGE], ids=lambda page: page.name)
+def test_every_documented_signature_is_the_code_s(page):
+    """Parameters, their kinds, defaults and annotations as the source writes them, and the return type."""
+    checked = list(signature_spans(page.read_text(), documented_objects()))
+    assert len(checked) > 10, f"{page.name}: the signatures were not found"
+    wrong = [
+        f"{span}\n    the code: {written(owner, name)}"
+        for _, owner, name, span in checked
+        if documented_parts(span)[1] != real_parts(owner, name)
+    ]
+    assert not wrong, f"{page.name} documents signatures the code does not have:\n" + "\n".join(wrong)
+
+
+def test_every_public_function_and_hook_has_its_signature_documented():
+    objects = documented_objects()
+    documented = {
+        name for page in (API_PAGE, HOOKS_PAGE) for _, _, name, _ in signature_spans(page.read_text(), objects)
+    }
+    missing = sorted(name for name, obj in objects.items() if inspect.isfunction(obj) and name not in documented)
+    assert not missing, f"no signature documented for {', '.join(missing)}"
+
+
+def test_the_register_signature_the_hooks_page_shows_is_the_registrar_s():
+    blocks = re.findall(r"```python\n(register\(.*?)\n```", HOOKS_PAGE.read_text(), re.DOTALL)
+    assert [documented_parts(block)[1] for block in blocks] == [real_parts(Registrar, "register")]
+
+
+def test_the_signature_check_sees_a_changed_parameter_default_or_annotation():
+    real = real_parts(metaframe.api.adapt, "adapt")
+    span = written(metaframe.api.adapt, "adapt")
+    assert documented_parts(span)[1] == real
+    for changed in (
+        span.replace("steps: int", "steps: float"),  # an annotation
+        span.replace("= False", "= True"),  # a default
+        span.replace(", *, personal: bool = False", ""),  # a parameter
+        span.replace("*, personal", "personal"),  # a kind
+        span.replace("-> list[dict[str, float]]", "-> None"),  # the return type
+    ):
+        assert changed != span and documented_parts(changed)[1] != real, changed
+
+
+@pytest.mark.parametrize("old, new", sorted(metaframe.api.RENAMED.items()))
+def test_a_name_renamed_in_0_2_fails_in_one_line_naming_its_replacement(old, new):
+    with pytest.raises(ImportError) as raised:
+        exec(f"from metaframe.api import {old}", {})
+    assert str(raised.value) == f"metaframe.api.{old} was renamed {new} in 0.2.0; use {new}"
+    assert new in metaframe.api.__all__
+    with pytest.raises(AttributeError):
+        metaframe.api.no_such_name  # noqa: B018 - an unknown name is still an AttributeError

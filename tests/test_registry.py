@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 
 from metaframe import hookimpl
 from metaframe.errors import PluginError, UsageError
 from metaframe.plugins import load_plugins
+from metaframe.protocols import Capability
 from metaframe.registry import Entry, Registrar, Registry
 from metaframe.testing import options_for_tests
 
@@ -56,11 +59,11 @@ def test_the_registrar_makes_a_frozen_entry_of_its_keyword_declarations():
         pass
 
     registrar = Registrar(Registry("algorithm", ("requires", "options", "test_options")), "p")
-    registrar("a", object, "An algorithm.", requires=["functional"], options=Options, test_options={"lr": 1})
+    registrar("a", object, "An algorithm.", requires=[Capability.FUNCTIONAL], options=Options, test_options={"lr": 1})
     assert "a" not in registrar.registry, "nothing is registered before the hook has finished"
     registrar.commit()
     made = registrar.registry.get("a")
-    assert (made.summary, made.requires, made.options) == ("An algorithm.", frozenset({"functional"}), Options)
+    assert (made.summary, made.requires, made.options) == ("An algorithm.", frozenset({Capability.FUNCTIONAL}), Options)
     assert options_for_tests(made) == {"lr": 1}
     with pytest.raises(TypeError):
         made.test_options["lr"] = 2  # read-only: the entry is the plugin's declaration, not a scratch pad
@@ -69,7 +72,7 @@ def test_the_registrar_makes_a_frozen_entry_of_its_keyword_declarations():
 def test_a_declaration_a_kind_does_not_take_fails_the_registration():
     registrar = Registrar(Registry("model", ("options", "test_options")), "p")
     with pytest.raises(PluginError, match="registers model 'm' with requires: a model takes options, test_options"):
-        registrar("m", object, requires=["functional"])
+        registrar("m", object, requires=[Capability.FUNCTIONAL])
 
 
 def test_a_name_registered_twice_by_one_plugin_fails_it():
@@ -86,7 +89,7 @@ def test_declarations_stuck_on_the_factory_fail_the_plugin_naming_the_keywords()
     def build(options, model, settings):
         """Old style."""
 
-    build.requires = frozenset({"functional"})
+    build.requires = frozenset({Capability.FUNCTIONAL})
     build.test_options = {"epsilon": 0.5}
 
     class OldStyle:
@@ -180,3 +183,21 @@ def test_the_registries_are_listed_once():
 
     hooks = {name for name in dir(hookspecs) if name.startswith("register_") and name != "register_commands"}
     assert set(Plugins(new_manager()).registries()) == hooks
+
+
+def test_a_model_declares_the_option_that_names_its_initial_weights():
+    @dataclasses.dataclass
+    class Options:
+        init: str | None = None
+        width: int = 3
+        start: str = "pretrained"
+
+    registrar = Registrar(Registry("model", ("options", "test_options", "weights_option")), "p")
+    registrar("m", object, options=Options, weights_option="init")
+    registrar.commit()
+    assert registrar.registry.get("m").weights_option == "init"
+    for option in ("inti", "start"):  # not a field; a field whose default loads weights
+        with pytest.raises(PluginError, match=f"weights_option='{option}', which is not a field of Options defaulting"):
+            registrar("n", object, options=Options, weights_option=option)
+    with pytest.raises(PluginError, match="registers algorithm 'a' with weights_option: an algorithm takes"):
+        Registrar(Registry("algorithm", ("requires", "options", "test_options")), "p")("a", object, weights_option="x")

@@ -3,15 +3,15 @@
 import torch
 from torch import nn
 
-from metaframe.config import RunConfig
-from metaframe.session import build_algorithm, build_session
+from metaframe.build import build_algorithm, build_setup
+from metaframe.config import Config
 from metaframe.testing import small_settings
 
 
 def two_network_session(plugins, options):
-    config = RunConfig("reptile", "mlp", "sine", small_settings(t=3))
+    config = Config("reptile", "mlp", "sine", small_settings(t=3))
     config.options["algorithm"] = options
-    session = build_session(config, plugins)
+    session = build_setup(config, plugins)
     session.model.networks["frozen"] = nn.BatchNorm1d(1)  # an extra network: a buffer-carrying module
     return session, build_algorithm(session, plugins)
 

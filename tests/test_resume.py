@@ -3,7 +3,7 @@
 import pytest
 from safetensors.torch import load_file
 
-import metaframe.runner
+import metaframe.training
 from metaframe.plugins import load_plugins
 from metaframe.testing import run_cli
 
@@ -16,7 +16,7 @@ def test_resume_reaches_the_same_weights(plugins, tmp_path, monkeypatch, algorit
     whole = run_cli(["run", algorithm, *ARGS, "--out", str(tmp_path / "whole")])
     assert whole.exit_code == 0, whole.stderr
 
-    original = metaframe.runner.RunDir.checkpoint
+    original = metaframe.training.RunFolder.checkpoint
     calls = []
 
     def crash_after_second_checkpoint(self, model, outer, iteration):
@@ -25,12 +25,12 @@ def test_resume_reaches_the_same_weights(plugins, tmp_path, monkeypatch, algorit
         if len(calls) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(metaframe.runner.RunDir, "checkpoint", crash_after_second_checkpoint)
+    monkeypatch.setattr(metaframe.training.RunFolder, "checkpoint", crash_after_second_checkpoint)
     crashed = run_cli(["run", algorithm, *ARGS, "--out", str(tmp_path / "split")])
     assert crashed.exit_code == 130
     assert "checkpoint after meta-iteration 4 is kept" in crashed.stderr and "--resume" in crashed.stderr
     assert crashed.stderr.strip().endswith("error: interrupted (SIGINT)")
-    monkeypatch.setattr(metaframe.runner.RunDir, "checkpoint", original)
+    monkeypatch.setattr(metaframe.training.RunFolder, "checkpoint", original)
     resumed = run_cli(["run", algorithm, "--out", str(tmp_path / "split"), "--resume", "--quiet"])
     assert resumed.exit_code == 0, resumed.stderr
     assert "resuming" in resumed.stderr and "at meta-iteration 4 of 6" in resumed.stderr

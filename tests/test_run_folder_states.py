@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import metaframe_algorithms.reptile as reptile
-from metaframe.rundir import RunDir
+from metaframe.run_folder import RunFolder
 from metaframe.testing import run_cli
 
 SINE = ["--model", "mlp", "--task", "sine", "--meta-iterations", "4", "--k", "4", "--t", "2", "--quiet"]
@@ -28,7 +28,7 @@ def test_a_step_that_raises_marks_the_run_failed_with_the_reason(plugins, tmp_pa
 def test_a_second_process_on_the_same_folder_is_refused(plugins, tmp_path):
     out = tmp_path / "run"
     assert run_cli([*ARGS, "--out", str(out)]).exit_code == 0
-    holder = RunDir(out)
+    holder = RunFolder(out)
     holder.lock()  # as a running process would hold it (flock is per open file: this conflicts too)
     try:
         result = run_cli(["run", "reptile", "--out", str(out), "--resume", "--meta-iterations", "6"])

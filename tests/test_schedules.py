@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from metaframe.config import INNER_SCHEDULES, RunConfig, RunSettings, differences
+from metaframe.config import INNER_SCHEDULES, Config, Settings, differences
 from metaframe.errors import UsageError
 from metaframe.loop import inner_lr_factor
 from metaframe.testing import run_cli
@@ -25,7 +25,7 @@ def test_each_schedule_does_what_its_name_says():
 
 
 def test_hold_then_decay_is_the_default_everywhere():
-    assert RunSettings().inner_schedule == "hold-then-decay"
+    assert Settings().inner_schedule == "hold-then-decay"
     assert factors("hold-then-decay", 10) == [inner_lr_factor(i, 10) for i in range(10)]
 
 
@@ -34,7 +34,7 @@ REMOVED = "inner_schedule 'paper' was removed in 0.2.0; use hold-then-decay"
 
 def test_paper_was_removed_and_says_what_replaced_it():
     with pytest.raises(UsageError) as refused:
-        RunSettings(inner_schedule="paper")
+        Settings(inner_schedule="paper")
     assert str(refused.value) == REMOVED
     with pytest.raises(UsageError, match="was removed in 0.2.0; use hold-then-decay"):
         inner_lr_factor(0, 4, "paper")
@@ -42,7 +42,7 @@ def test_paper_was_removed_and_says_what_replaced_it():
 
 def test_an_unknown_schedule_is_refused_naming_the_known_ones():
     with pytest.raises(UsageError, match="inner_schedule must be hold-then-decay, constant, linear, got 'fast'"):
-        RunSettings(inner_schedule="fast")
+        Settings(inner_schedule="fast")
 
 
 def test_an_unknown_schedule_is_refused_by_the_schedule_itself_too():
@@ -51,12 +51,12 @@ def test_an_unknown_schedule_is_refused_by_the_schedule_itself_too():
 
 
 def test_a_run_record_that_says_paper_is_refused_naming_the_replacement():
-    old = RunConfig("reptile", "mlp", "sine").to_json()
+    old = Config("reptile", "mlp", "sine").to_json()
     old["settings"]["inner_schedule"] = "paper"
     with pytest.raises(UsageError, match=REMOVED):
-        RunConfig.from_json(old)
-    today = RunConfig("reptile", "mlp", "sine")
-    assert differences(RunConfig.from_json(today.to_json()), today) == []
+        Config.from_json(old)
+    today = Config("reptile", "mlp", "sine")
+    assert differences(Config.from_json(today.to_json()), today) == []
 
 
 @pytest.mark.parametrize("where", ["set", "config"])

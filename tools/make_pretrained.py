@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from metaframe.config import RunConfig
+from metaframe.config import Config
 from metaframe.plugins import get_plugins
 from metaframe_pose2im.weights import PRETRAINED_DIR
 
@@ -33,7 +33,7 @@ COMMAND = [
 ]  # fmt: skip
 
 
-def identities(config: RunConfig) -> dict[str, list[str]]:
+def identities(config: Config) -> dict[str, list[str]]:
     """The training and held-out identities of the run's task, as its sampler splits them."""
     sampler = get_plugins().tasks.get(config.task).build(config.options["task"], k=config.settings.k)
     sampler.load()
@@ -54,7 +54,7 @@ def ship(run: Path) -> Path:
     record = json.loads((run / "run.json").read_text())
     if record.get("status") != "finished":
         raise SystemExit(f"{run} is not a finished run (status {record.get('status')!r})")
-    config = RunConfig.from_json(record["config"])
+    config = Config.from_json(record["config"])
     weights = PRETRAINED_DIR / f"{SCALE}.safetensors"
     PRETRAINED_DIR.mkdir(exist_ok=True)
     shutil.copyfile(run / "model.safetensors", weights)

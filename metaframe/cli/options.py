@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from metaframe.config import RunSettings
+from metaframe.config import Settings
 from metaframe.errors import UsageError
 
 LISTED = "`metaframe plugins` lists them"
@@ -55,7 +55,7 @@ KOption = Annotated[
     number_option(
         "--k",
         "Support examples per task (K), in meta-training and when its samples are personalized. "
-        f"Default: {TRAIN_DEFAULT.format(RunSettings.k)}.",
+        f"Default: {TRAIN_DEFAULT.format(Settings.k)}.",
     ),
 ]
 TOption = Annotated[
@@ -63,34 +63,34 @@ TOption = Annotated[
     number_option(
         "--t",
         "Inner (personalization) iterations per task (T), in meta-training and for its samples. "
-        f"Default: {TRAIN_DEFAULT.format(RunSettings.t)}.",
+        f"Default: {TRAIN_DEFAULT.format(Settings.t)}.",
     ),
 ]
 SeedOption = Annotated[
     int | None,
-    number_option("--seed", f"{SEED_HELP} Default: {TRAIN_DEFAULT.format(RunSettings.seed)}.", minimum=None),
+    number_option("--seed", f"{SEED_HELP} Default: {TRAIN_DEFAULT.format(Settings.seed)}.", minimum=None),
 ]
 EvalKOption = Annotated[
     int | None,
-    number_option("--k", f"Support examples per held-out task (K). Default: {EVAL_DEFAULT.format(RunSettings.k)}."),
+    number_option("--k", f"Support examples per held-out task (K). Default: {EVAL_DEFAULT.format(Settings.k)}."),
 ]
 EvalTOption = Annotated[
     int | None,
     number_option(
         "--t",
-        f"Personalization iterations on each held-out task (T). Default: {EVAL_DEFAULT.format(RunSettings.t)}.",
+        f"Personalization iterations on each held-out task (T). Default: {EVAL_DEFAULT.format(Settings.t)}.",
     ),
 ]
 EvalSeedOption = Annotated[
     int | None,
-    number_option("--seed", f"{SEED_HELP} Default: {EVAL_DEFAULT.format(RunSettings.seed)}.", minimum=None),
+    number_option("--seed", f"{SEED_HELP} Default: {EVAL_DEFAULT.format(Settings.seed)}.", minimum=None),
 ]
 MetaIterationsOption = Annotated[
     int | None,
     typer.Option(
         "--meta-iterations",
         min=1,
-        help=f"Outer steps (meta-iterations). Default: the preset's, else {RunSettings.meta_iterations}; "
+        help=f"Outer steps (meta-iterations). Default: the preset's, else {Settings.meta_iterations}; "
         "with run --resume, the run's (a larger number extends it).",
     ),
 ]
@@ -100,7 +100,7 @@ MetaBatchOption = Annotated[
         "--meta-batch",
         min=1,
         help="Tasks per outer step (the meta-batch); the algorithm combines what it learns from each. "
-        f"Default: the preset's, else {RunSettings.meta_batch}.",
+        f"Default: the preset's, else {Settings.meta_batch}.",
     ),
 ]
 InitOption = Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from metaframe.build import announce
 from metaframe.cli.options import (
     LISTED,
     ConfigOption,
@@ -25,11 +26,10 @@ from metaframe.cli.options import (
 )
 from metaframe.output import console
 from metaframe.plugins import get_plugins
-from metaframe.protocols import PREDICTIONS
+from metaframe.protocols import Capability
 from metaframe.references import references
-from metaframe.rundir import RunDir
-from metaframe.session import announce
-from metaframe.training import RunRequest, finish, prepare
+from metaframe.run_folder import RunFolder
+from metaframe.runs import RunArguments, finish, prepare
 
 
 def run(
@@ -72,7 +72,7 @@ def run(
     """
     plugins = get_plugins()
     explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
-    request = RunRequest(
+    request = RunArguments(
         algorithm=algorithm,
         model=model,
         task=task,
@@ -87,13 +87,13 @@ def run(
         out=out,
         resume=resume,
     )
-    run = prepare(plugins, request)
-    announce(plugins, run.session.config, run.session.model)
-    result = finish(run, show_progress=not quiet)
+    training = prepare(plugins, request)
+    announce(plugins, training.setup.config, training.setup.model)
+    result = finish(training, show_progress=not quiet)
     settings = result.config.settings
-    console.print(f"\n[bold green]done[/]: weights in {result.weights}, metrics in {RunDir(result.path).metrics}")
+    console.print(f"\n[bold green]done[/]: weights in {result.weights}, metrics in {RunFolder(result.path).metrics}")
     # a model that scores predictions made elsewhere is read against the references that learn nothing
-    named = references(plugins) if PREDICTIONS in run.session.model.capabilities else {}
+    named = references(plugins) if Capability.PREDICTIONS in training.setup.model.capabilities else {}
     baselines = " ".join(f"--init {name}" for name in named) or "--init random"
     console.print(
         f"next: [bold]metaframe eval --init {result.path} {baselines} --k {settings.k} --t {settings.t}[/]"

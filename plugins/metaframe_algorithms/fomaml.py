@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from metaframe.api import OuterAlgorithm, RunSettings, Task, TaskModel, adapt, restore, snapshot
+from metaframe.api import OuterAlgorithm, Settings, Task, TaskModel, adapt, restore, snapshot
 from metaframe_algorithms.common import chosen_networks, mean_logs, outer_optimizer
 
 
@@ -32,7 +32,7 @@ class FOMAMLOptions:
 class FOMAML(OuterAlgorithm):
     """First-order MAML: the query gradient at the adapted weights, averaged over the meta-batch."""
 
-    def __init__(self, options: FOMAMLOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: FOMAMLOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.networks = chosen_networks(model, options.networks, "fomaml")
         params = [p for name in self.networks for p in model.networks[name].parameters()]

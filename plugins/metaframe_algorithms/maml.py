@@ -18,10 +18,10 @@ import torch
 from torch import Tensor
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     UsageError,
@@ -82,9 +82,9 @@ class MAML(OuterAlgorithm):
     """Second-order MAML: the meta-gradient through the T inner iterations ``adapt`` runs (second order
     through the steps of the model's functional networks; any other network's steps are constants)."""
 
-    requires = frozenset({FUNCTIONAL})
+    requires = frozenset({Capability.FUNCTIONAL})
 
-    def __init__(self, options: MAMLOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: MAMLOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.constant = constant_networks(model)  # also checks the model's declarations before step 0
         self.params = named_parameters(model.networks, model.functional_networks)

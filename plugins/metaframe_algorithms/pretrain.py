@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from metaframe.api import Batch, OuterAlgorithm, RunSettings, Task, TaskModel
+from metaframe.api import Batch, OuterAlgorithm, Settings, Task, TaskModel
 from metaframe_algorithms.common import mean_logs
 
 
@@ -37,7 +37,7 @@ class PretrainOptions:
 class Pretrain(OuterAlgorithm):
     """Plain joint training over training tasks (the paper's Pretrain baseline)."""
 
-    def __init__(self, options: PretrainOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: PretrainOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.optimizers = model.inner_optimizers()
 

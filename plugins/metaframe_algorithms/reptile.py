@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from metaframe.api import (
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     accumulate,
@@ -53,7 +53,7 @@ class ReptileOptions:
 class Reptile(OuterAlgorithm):
     """Reptile: θ ← θ + ε(θ̃ − θ), serial or batched; MetaPix's outer algorithm."""
 
-    def __init__(self, options: ReptileOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: ReptileOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.networks = chosen_networks(model, options.networks, "reptile")
 

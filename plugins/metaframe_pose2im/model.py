@@ -20,11 +20,8 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from metaframe.api import (
-    FUNCTIONAL,
-    PREDICTIONS,
-    RENDER,
-    SAMPLES,
     Batch,
+    Capability,
     FunctionalOptimizer,
     OptimizerSpec,
     TaskModel,
@@ -83,10 +80,11 @@ def total(terms: dict[str, Tensor]) -> Tensor:
 class Pose2ImModel(TaskModel):
     """pix2pixHD-style Pose2Im GAN: global generator, multi-scale PatchGAN, LSGAN + feature matching + VGG.
 
-    :attr notes: provenance facts for ``run.json`` (whether the perceptual loss is on, and why).
+    Its :attr:`~metaframe.api.TaskModel.notes` say whether the perceptual loss is on (and why), its
+    architecture, and which initial weights it loaded.
     """
 
-    capabilities = frozenset({FUNCTIONAL, SAMPLES, PREDICTIONS, RENDER})
+    capabilities = frozenset({Capability.FUNCTIONAL, Capability.SAMPLES, Capability.PREDICTIONS, Capability.RENDER})
     functional_networks = ("generator",)
     needs_keys = {"pose": ("B", "C", "H", "W"), "image": ("B", 3, "H", "W")}
     predicts = "image"  # render draws frames (B×3×H×W in [-1, 1]) from the poses alone
@@ -109,7 +107,7 @@ class Pose2ImModel(TaskModel):
         self.support: Support | None = None  # the current task's support frames (reference-conditioned only)
         self.support_frames = 0  # how many frames the current task's support holds
         self.perceptual, note = perceptual_loss(options)
-        self.notes: dict[str, str] = {"perceptual_loss": note, "architecture": describe(arch, in_channels)}
+        self.notes.update(perceptual_loss=note, architecture=describe(arch, in_channels))
 
     def memory_estimate(self, examples: int) -> int:
         """A rough bound from one measurement: an inner step of ``small`` (128 px, ngf 16, batch 8) peaks

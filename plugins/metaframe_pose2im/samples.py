@@ -14,6 +14,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
+from metaframe.api import to_uint8
 from metaframe_pose2im.appearance import keypoints_of
 from metaframe_pose2im.references import keypoint_distances
 
@@ -64,13 +65,6 @@ def most_different(keypoints: Tensor, rows: int) -> list[int]:
     return sorted(chosen)
 
 
-def to_uint8(images: Tensor) -> np.ndarray:
-    """B×3×H×W images in [-1, 1] as B×H×W×3 uint8 (rounded)."""
-    return (
-        ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    )
-
-
 def title_strip(width: int, panel: int) -> np.ndarray:
     """The column titles over panels of side ``panel``."""
     strip = Image.new("RGB", (width, TITLE_HEIGHT), (GAP_COLOUR,) * 3)
@@ -92,7 +86,7 @@ def sample_grid(pose: Tensor, fake: Tensor, real: Tensor) -> Tensor:
     size = pose.shape[-1]
     keypoints = keypoints_of(pose.detach().float().cpu())
     figures = np.stack([stick_figure(points, size) for points in keypoints])
-    panels = [figures, to_uint8(fake), to_uint8(real)]
+    panels = [figures, to_uint8(fake).numpy(), to_uint8(real).numpy()]
     rows = [join([panel[i] for panel in panels], axis=1) for i in range(len(pose))]
     grid = join(rows, axis=0)
     return torch.from_numpy(np.ascontiguousarray(np.concatenate([title_strip(grid.shape[1], size), grid])))

@@ -12,8 +12,8 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     FunctionalOptimizer,
     OptimizerSpec,
     TaskModel,
@@ -59,7 +59,7 @@ def mlp(sizes: list[int]) -> nn.Sequential:
 class MLPRegressor(TaskModel):
     """An MLP regressor, meta-learnable by every algorithm (it declares the functional capability)."""
 
-    capabilities = frozenset({FUNCTIONAL})
+    capabilities = frozenset({Capability.FUNCTIONAL})
     functional_networks = ("mlp",)
     metric_goals = {"mse": "min"}
     needs_keys = {"x": ("B", "in_features"), "y": ("B", "out_features")}

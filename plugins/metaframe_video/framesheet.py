@@ -11,14 +11,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from metaframe.api import atomic_write, write_weights
+from metaframe.api import atomic_write, to_uint8, write_weights
 
 SHOW_FPS = 30.0  # frames per second of the side-by-side mp4 of held-out frames
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """B×3×H×W images in [-1, 1] as B×H×W×3 uint8."""
-    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def frame_strip(rows: dict[str, torch.Tensor], columns: int = 8, gap: int = 2) -> np.ndarray:

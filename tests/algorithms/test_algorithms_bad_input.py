@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.bad_input import assert_refused, user_files
+from tests.bad_input import Refusal, refusals
 
 POINTS = ["--model", "quadratic", "--task", "points", "--meta-iterations", "2", "--k", "4", "--t", "2", "--quiet"]
+RUN = ["run", "reptile", *POINTS, "--device", "cpu", "--out", "new"]
 
-CASES: dict[str, list[str]] = {
-    "epsilon above 1": ["run", "reptile", *POINTS, "--device", "cpu", "--out", "new", "--set", "algorithm.epsilon=2"],
+CASES: dict[str, Refusal] = {
+    "epsilon above 1": (
+        [*RUN, "--set", "algorithm.epsilon=2"],
+        "bad algorithm options: epsilon must be in (0, 1], got 2.0",
+    ),
 }
 
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return user_files(tmp_path_factory.mktemp("algorithms-bad-input"))
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_bad_algorithm_option_is_one_line_and_leaves_nothing(plugins, folder, case):
-    assert_refused(folder, CASES[case])
+test_bad_algorithm_option_is_one_line_and_leaves_nothing = refusals(CASES)

@@ -8,8 +8,8 @@ import re
 from tests.docs.commands import ROOT
 
 GLOSSARY = ROOT / "docs" / "glossary.md"
-TERMS = ["K", "T", "support", "query", "meta-iteration", "meta-batch", "ε", "personalization", "preset", "scale",
-         "capability", "init"]  # fmt: skip
+TERMS = ["K", "T", "support", "query", "meta-iteration", "meta-batch", "ε", "adaptation", "personalization", "preset",
+         "scale", "capability", "init", "run, training, setup, configuration"]  # fmt: skip
 
 
 def anchor(heading: str) -> str:
@@ -31,6 +31,22 @@ def test_the_four_meanings_of_init_are_told_apart():
     entry = GLOSSARY.read_text().split("## init", 1)[1].split("\n## ", 1)[0]
     for where in ("run --init", "eval --init", "retarget --init", "model.init"):
         assert where in entry, f"the init entry does not explain {where}"
+
+
+def entry(term: str) -> str:
+    return GLOSSARY.read_text().split(f"## {term}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_adaptation_and_personalization_are_told_apart():
+    assert "metaframe.loop.adapt" in entry("adaptation") and "inner loop" in entry("adaptation")
+    assert "OuterAlgorithm.personalize" in entry("personalization") and "[adaptation](#adaptation)" in entry(
+        "personalization"
+    )
+
+
+def test_the_engines_names_each_say_one_thing():
+    for name in ("`Config`", "`Settings`", "`Setup`", "`Training`", "`RunFolder`", "`RunResult`"):
+        assert name in entry("run, training, setup, configuration"), name
 
 
 def test_the_readmes_links_into_the_glossary_land_on_an_entry():

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from metaframe.api import FUNCTIONAL, SAMPLES, SHOW, Batch, NoOptions, Register, TaskModel, hookimpl
+from metaframe.api import Batch, Capability, NoOptions, Register, TaskModel, hookimpl
 from tests.plugins.quadratic import Point, Points, Quadratic, half_squared_distance, needs_points
 
 
@@ -18,7 +18,7 @@ class BodyHead(TaskModel):
     """w = body + head, ½‖w − c‖²: two networks, one loss, each with its own SGD; declares ``functional``
     with ``functional_loss`` only (a model written against the first API)."""
 
-    capabilities = frozenset({FUNCTIONAL})
+    capabilities = frozenset({Capability.FUNCTIONAL})
     functional_networks = ("body", "head")
     metric_goals = {"distance": "min"}
 
@@ -56,7 +56,7 @@ class BodyHead(TaskModel):
 class Boastful(Quadratic):
     """Declares ``samples`` but draws nothing."""
 
-    capabilities = frozenset({FUNCTIONAL, SAMPLES})
+    capabilities = frozenset({Capability.FUNCTIONAL, Capability.SAMPLES})
 
 
 class Secretive(Quadratic):
@@ -66,10 +66,16 @@ class Secretive(Quadratic):
         return {"distance": (predicted - batch["c"]).norm().item()}
 
 
+class OldStyle(Quadratic):
+    """Written against 0.1: its capability is the string ``"functional"``, not ``Capability.FUNCTIONAL``."""
+
+    capabilities = frozenset({"functional"})  # type: ignore[assignment]
+
+
 class ShyPoints(Points):
     """Declares ``show`` but writes nothing."""
 
-    capabilities = frozenset({SHOW})
+    capabilities = frozenset({Capability.SHOW})
 
 
 class TurnTaker(Quadratic):
@@ -101,6 +107,12 @@ def build_secretive(options: NoOptions, task_info: dict[str, Any]) -> Secretive:
     return Secretive(task_info["dim"], 0.1)
 
 
+def build_old_style(options: NoOptions, task_info: dict[str, Any]) -> OldStyle:
+    """Declares a capability as a string."""
+    needs_points(task_info)
+    return OldStyle(task_info["dim"], 0.1)
+
+
 def build_shy_points(options: NoOptions, k: int) -> ShyPoints:
     """Declares show, shows nothing."""
     return ShyPoints(2, k)
@@ -116,6 +128,7 @@ def build_turn_taker(options: NoOptions, task_info: dict[str, Any]) -> TurnTaker
 def register_models(register: Register) -> None:
     register("body-head", build_body_head)
     register("boastful", build_boastful)
+    register("old-style", build_old_style)
     register("secretive", build_secretive)
     register("turn-taker", build_turn_taker)
 

@@ -11,8 +11,8 @@ import torch
 from torch import Tensor, nn
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     Register,
     Task,
     TaskModel,
@@ -57,7 +57,7 @@ def half_squared_distance(w: Tensor, batch: Batch) -> Tensor:
 class Quadratic(TaskModel):
     """½‖w − c‖² with plain SGD: every algorithm has a closed form on it."""
 
-    capabilities = frozenset({FUNCTIONAL})
+    capabilities = frozenset({Capability.FUNCTIONAL})
     functional_networks = ("point",)
     metric_goals = {"distance": "min"}
     needs_keys = {"c": ("B", "D")}

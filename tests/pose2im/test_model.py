@@ -8,7 +8,7 @@ import torch
 from metaframe.errors import UsageError
 from metaframe.loop import adapt
 from metaframe.params import snapshot
-from metaframe.protocols import FUNCTIONAL, RENDER, SAMPLES, Task
+from metaframe.protocols import Capability, Task
 from metaframe.testing import check_model
 from metaframe_pose2im.metrics import temporal_coherence
 from metaframe_pose2im.options import SCALES, scale_size
@@ -30,7 +30,9 @@ def test_fifty_inner_iterations_overfit_two_frames():
 
 def test_declares_what_every_algorithm_needs():
     model = tiny()
-    assert {FUNCTIONAL, SAMPLES} <= model.capabilities and model.functional_networks == ("generator",)
+    assert {Capability.FUNCTIONAL, Capability.SAMPLES} <= model.capabilities and model.functional_networks == (
+        "generator",
+    )
     goals = {"ssim": "max", "psnr": "max", "mse": "min", "temporal_std": "info", "temporal_std_real": "info"}
     goals |= {"person_ssim": "max", "person_psnr": "max", "person_mse": "min"}
     assert model.metric_goals == goals
@@ -197,7 +199,7 @@ def test_score_gives_the_paper_metrics_in_chunks(batch):
 def test_render_draws_frames_in_range_from_the_poses_alone(batch):
     # the engine checks render's shape (check_model); what a frame is, is the model's own business
     model = tiny()
-    assert RENDER in model.capabilities and model.predicts == "image"
+    assert Capability.RENDER in model.capabilities and model.predicts == "image"
     model.set_support(batch)
     frames = model.render({key: value for key, value in batch.items() if key != "image"})
     assert frames.shape == batch["image"].shape and frames.min() >= -1 and frames.max() <= 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from metaframe.loop import adapt
-from metaframe.protocols import PREDICTIONS, Task
+from metaframe.protocols import Capability, Task
 from metaframe.testing import check_model
 from tests.pose2im.conftest import make_batch, tiny
 
@@ -32,5 +32,5 @@ def test_where_the_mask_is_closed_the_output_is_the_background_plate():
     support["image"] = torch.full_like(support["image"], 0.25)  # a support set of one flat colour
     model.set_support(support)
     model.train(False)
-    assert PREDICTIONS in model.capabilities
+    assert Capability.PREDICTIONS in model.capabilities
     torch.testing.assert_close(model.predict(make_batch(2, seed=2)), torch.full((2, 3, 32, 32), 0.25))

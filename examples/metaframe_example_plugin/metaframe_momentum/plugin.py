@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from metaframe.api import AlgorithmFactory, Register, RunSettings, TaskModel, hookimpl
+from metaframe.api import AlgorithmFactory, Register, Settings, TaskModel, hookimpl
 from metaframe_momentum.reptile_momentum import MomentumOptions, ReptileMomentum
 
 
-def build(options: MomentumOptions, model: TaskModel, settings: RunSettings) -> ReptileMomentum:
+def build(options: MomentumOptions, model: TaskModel, settings: Settings) -> ReptileMomentum:
     """Reptile with a momentum meta-step (θ − θ̃ fed to SGD with momentum); any model."""
     return ReptileMomentum(options, model, settings)
 

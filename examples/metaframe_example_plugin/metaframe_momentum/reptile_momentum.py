@@ -16,7 +16,7 @@ import torch
 
 from metaframe.api import (
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     UsageError,
@@ -59,7 +59,7 @@ class ReptileMomentum(OuterAlgorithm):
 
     requires = frozenset()  # only the methods every TaskModel has: any model will do
 
-    def __init__(self, options: MomentumOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: MomentumOptions, model: TaskModel, settings: Settings) -> None:
         unknown = sorted(set(options.networks) - set(model.networks))
         if unknown:
             have = ", ".join(model.networks)

@@ -18,10 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from metaframe.api import (
-    FUNCTIONAL,
     Batch,
+    Capability,
     OuterAlgorithm,
-    RunSettings,
+    Settings,
     Task,
     TaskModel,
     UsageError,
@@ -70,9 +70,9 @@ def learner_loss(model: TaskModel, learner: Any, batch: Batch) -> Tensor:
 class Learn2LearnAlgorithm(OuterAlgorithm):
     """What both adapters share: the wrapper around the model, the inner loop, the outer Adam step."""
 
-    requires = frozenset({FUNCTIONAL})
+    requires = frozenset({Capability.FUNCTIONAL})
 
-    def __init__(self, options: Learn2LearnOptions, model: TaskModel, settings: RunSettings) -> None:
+    def __init__(self, options: Learn2LearnOptions, model: TaskModel, settings: Settings) -> None:
         self.options, self.model, self.settings = options, model, settings
         self.meta = self.wrap(functional_modules(model), options.inner_lr or own_inner_lr(model))
         self.optimizer = torch.optim.Adam(self.meta.parameters(), lr=options.outer_lr)

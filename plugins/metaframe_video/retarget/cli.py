@@ -1,23 +1,19 @@
 """``metaframe retarget``: an MP4 of the target person performing the source's motion.
 
-The command rebuilds a trained run's model, task and personalization rule as ``eval`` does
-(``metaframe.api.trained_session``, ``personalizer``), checks that the model renders frames for poses
-and that the task reads footage, then hands over to :func:`metaframe_video.retarget.render.retarget`.
+The command parses its options, calls :func:`metaframe_video.retarget.retargeting.retarget` (what a Python
+caller calls as ``metaframe_video.retarget.retarget``) and prints the summary it returns.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
-from metaframe.api import UsageError, batch_size, emit, personalizer, say, trained_session
-from metaframe_video.retarget.contract import Footage, FootageReader
-from metaframe_video.retarget.render import RetargetPlan, check_capabilities, retarget
-from metaframe_video.videofile import check_video_output
+from metaframe.api import emit, say
+from metaframe_video.retarget.retargeting import retarget
 
 FOOTAGE_KINDS = "footage the run's task reads (e.g. a clip file, a folder of frames, one image; see the task's docs)"
 TARGET_HELP = f"The person to show: {FOOTAGE_KINDS} (one image: K = 1)."
@@ -67,30 +63,24 @@ def retarget_command(
     motion as that person into an MP4 at the source's frame rate. The source's skeleton is smoothed over
     time and carried into the target's frame (height and ankles) first. A JSON summary is printed and saved
     beside the MP4, with a contact sheet (source | pose | result) to check by eye."""
-    for flag, given in (("--target", target), ("--source", source)):
-        if not given.strip():
-            raise UsageError(f"{flag} is empty: give a photo, a clip or a folder of frames")
-    goal = Footage(target, target_keypoints, target_person)
-    motion_from = Footage(source, source_keypoints, source_person, max_frames)
-    out = out or default_out(goal, motion_from)
-    check_video_output(out)
-    session = trained_session(init, {"k": k, "t": t, "seed": seed, "device": device})  # the footage is the data
-    config = session.config
-    check_capabilities(config.model, session.model, config.task, session.sampler)
-    personalize = personalizer(session, init)
-    reader = cast(FootageReader, session.sampler)  # check_capabilities: it declares footage
-    support = reader.target_examples(goal, k)
-    motion = reader.source_motion(motion_from, goal, smooth=not no_smooth, normalize=not no_normalize)
-    settings = config.settings
-    say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
-    plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, not quiet)
-    about = {"init": str(init), "algorithm": config.algorithm, "target": target, "source": source}
-    summary = retarget(session.model, personalize, support, motion, out, plan, about)
-    emit(json.dumps(summary, indent=2))
-    say(f"wrote {out}: {summary['frames']} frames at {summary['fps']:g} fps; look at {summary['contact_sheet']}")
-
-
-def default_out(target: Footage, source: Footage) -> Path:
-    """``retarget-TARGET-SOURCE.mp4`` in the current folder, from the footage's names."""
-    names = [re.sub(r"[^A-Za-z0-9_.-]+", "-", footage.name).strip("-.") or "clip" for footage in (target, source)]
-    return Path(f"retarget-{names[0]}-{names[1]}.mp4")
+    made = retarget(
+        init,
+        target=target,
+        source=source,
+        out=out,
+        k=k,
+        t=t,
+        side_by_side=side_by_side,
+        smooth=not no_smooth,
+        normalize=not no_normalize,
+        max_frames=max_frames,
+        target_keypoints=target_keypoints,
+        source_keypoints=source_keypoints,
+        target_person=target_person,
+        source_person=source_person,
+        seed=seed,
+        device=device,
+        show_progress=not quiet,
+    )
+    emit(json.dumps(made.summary, indent=2))
+    say(f"wrote {made.video}: {made.frames} frames at {made.fps:g} fps; look at {made.contact_sheet}")

@@ -1,6 +1,7 @@
 """What ``metaframe retarget`` asks of a task (capability :data:`FOOTAGE`): a person, and a motion to give
 them, read from outside its dataset. The video plugin owns this contract; a third-party task that reads
-footage declares :data:`FOOTAGE` and implements :class:`FootageReader`'s two methods with these types.
+footage declares :data:`FOOTAGE` (a :class:`~metaframe.api.Capability` the engine holds it to: a task declaring it
+must define both methods) and implements :class:`FootageReader`'s two methods with these types.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any, Protocol
 
 from torch import Tensor
 
-from metaframe.api import Batch
+from metaframe.api import Batch, Capability
 
-FOOTAGE = "footage"
+FOOTAGE = Capability("footage", ("target_examples", "source_motion"))
 """The task reads a person, and a motion to give them, from outside its dataset (a recording, photos, a
 prepared folder): it implements :meth:`FootageReader.target_examples` and :meth:`FootageReader.source_motion`
 (what ``metaframe retarget`` needs)."""

@@ -22,8 +22,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from metaframe.api import (
-    RENDER,
     Batch,
+    Capability,
     Personalize,
     ProgressStage,
     TaskModel,
@@ -32,6 +32,7 @@ from metaframe.api import (
     atomic_write,
     batch_size,
     batch_to,
+    to_uint8,
     write_json,
 )
 from metaframe_video.retarget.contract import FOOTAGE, Motion
@@ -56,10 +57,10 @@ class RetargetPlan:
 
 def check_capabilities(model_name: str, model: TaskModel, task_name: str, sampler: TaskSampler) -> None:
     """Refuse, before any work, a model that cannot render frames for poses or a task that cannot read footage."""
-    if RENDER not in model.capabilities:
+    if Capability.RENDER not in model.capabilities:
         raise UsageError(
-            f"model {model_name!r} does not render images from poses (capability '{RENDER}'), which retarget "
-            f"needs; give a run of a model that declares it"
+            f"model {model_name!r} does not render images from poses (capability '{Capability.RENDER}'), "
+            "which retarget needs; give a run of a model that declares it"
         )
     if FOOTAGE not in sampler.capabilities:
         raise UsageError(
@@ -68,7 +69,7 @@ def check_capabilities(model_name: str, model: TaskModel, task_name: str, sample
         )
 
 
-def retarget(
+def personalize_and_render(
     model: TaskModel,
     personalize: Personalize,
     support: Batch,
@@ -190,7 +191,7 @@ def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPla
             stop = min(count, start + RENDER_CHUNK)
             tick = time.perf_counter()
             with torch.no_grad():
-                result = to_uint8(model.render(batch_to(motion.poses(start, stop), model.device)))
+                result = to_uint8(model.render(batch_to(motion.poses(start, stop), model.device))).numpy()
             rendered.model_seconds += time.perf_counter() - tick
             source, pose = (picture.numpy() for picture in motion.pictures(start, stop))
             frames = np.concatenate([source, pose, result], axis=2) if plan.side_by_side else result
@@ -202,12 +203,6 @@ def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPla
     rendered.seconds = time.perf_counter() - started
     rendered.frames, rendered.height, rendered.width = writer.frames, frames.shape[1], frames.shape[2]
     return rendered
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """B×3×H×W images in [-1, 1] as B×H×W×3 uint8 (rounded)."""
-    scaled = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return scaled.permute(0, 2, 3, 1).cpu().numpy()
 
 
 def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:

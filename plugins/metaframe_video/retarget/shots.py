@@ -7,7 +7,7 @@ imports retargeting: the dependency goes one way.
 
 from __future__ import annotations
 
-from metaframe.api import SHOW, Batch
+from metaframe.api import Batch, Capability
 from metaframe_video.retarget.contract import FOOTAGE, Footage, Motion
 from metaframe_video.retarget.footage import target_examples
 from metaframe_video.retarget.motion import source_motion
@@ -17,7 +17,7 @@ from metaframe_video.task.video_shot import VideoShotOptions, VideoShotTasks
 class FootageShotTasks(VideoShotTasks):
     """Video-shot tasks that also read a target person and a source motion from footage."""
 
-    capabilities = frozenset({SHOW, FOOTAGE})
+    capabilities = frozenset({Capability.SHOW, FOOTAGE})
 
     def target_examples(self, target: Footage, k: int | None) -> Batch:
         """K frames of the person in ``target`` (a video, photos, a dataset, synthetic:DANCER) to personalize on."""

@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from metaframe.api import SHOW, Batch, Task, TaskSampler, UsageError, say
+from metaframe.api import Batch, Capability, Task, TaskSampler, UsageError, say
 from metaframe_video.dataset import frame_paths, read_frames, read_index, read_keypoints
 from metaframe_video.framesheet import show_frames
 from metaframe_video.synthetic.world import SyntheticConfig, dataset_folder
@@ -99,7 +99,7 @@ class VideoShotTasks(TaskSampler):
 
     # pose heatmaps (C = info["in_channels"]), S×S frames in [-1, 1], COCO-17 keypoints (x, y in pixels, score)
     batch_keys = {"pose": ("B", "C", "S", "S"), "image": ("B", 3, "S", "S"), "keypoints": ("B", 17, 3)}
-    capabilities = frozenset({SHOW})
+    capabilities = frozenset({Capability.SHOW})
 
     def __init__(self, options: VideoShotOptions, k: int) -> None:
         self.options, self.k = options, k

@@ -1,4 +1,5 @@
-"""Turn a :class:`RunConfig` into live objects: sampler, model, algorithm, on one device."""
+"""Build a :class:`~metaframe.config.Config` into live objects: a :class:`Setup` (the task sampler and the
+model, on one device), then the outer algorithm; every check between them is made here, before step 0."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from rich.markup import escape
 
 from metaframe import distributed
 from metaframe.batch_contract import check_batch_keys
-from metaframe.capabilities import check_declared, check_task_declared
-from metaframe.config import RunConfig
+from metaframe.capabilities import check_declared, check_task_declared, not_capabilities
+from metaframe.config import Config
 from metaframe.errors import UsageError
 from metaframe.output import say
 from metaframe.plugins import Plugins
-from metaframe.protocols import OuterAlgorithm, TaskModel, TaskSampler
+from metaframe.protocols import Capability, OuterAlgorithm, TaskModel, TaskSampler
 
 
 @dataclass
-class Session:
-    """Everything a run or an evaluation works with."""
+class Setup:
+    """A configuration built: its task sampler and its model, on one device; what a training, an evaluation or
+    a plugin's command works with (a training adds the algorithm and the run folder:
+    :class:`metaframe.training.Training`)."""
 
-    config: RunConfig
+    config: Config
     sampler: TaskSampler
     model: TaskModel
     device: torch.device
@@ -42,12 +45,17 @@ def resolve_device(choice: str) -> torch.device:
         raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {choice!r}") from None
 
 
-def check_requirements(algorithm: str, requires: frozenset[str], model: str, capabilities: frozenset[str]) -> None:
-    """Refuse, before step 0, an algorithm whose requirements the model does not declare."""
+def check_requirements(
+    algorithm: str, requires: frozenset[Capability], model: str, capabilities: frozenset[Capability]
+) -> None:
+    """Refuse, before step 0, an algorithm whose requirements the model does not declare (or that are not
+    :class:`Capability` values)."""
+    if strings := not_capabilities(requires, "requires"):
+        raise UsageError(f"algorithm {algorithm!r} {strings[0]}")
     missing = sorted(set(requires) - set(capabilities))
     if missing:
         raise UsageError(
-            f"algorithm {algorithm!r} needs the model capability {', '.join(missing)}, which model {model!r} "
+            f"algorithm {algorithm!r} needs the model capability {', '.join(map(str, missing))}, which model {model!r} "
             f"does not declare; pick an algorithm that does not need it (`metaframe plugins` lists them)"
         )
 
@@ -74,7 +82,7 @@ def check_memory(model: TaskModel, k: int, name: str) -> None:
         )
 
 
-def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Session:
+def build_setup(config: Config, plugins: Plugins, load: bool = True) -> Setup:
     """Build the sampler, the (seeded) model for its ``info``, check that the model's needed batch keys are
     what the task yields, then let the sampler load its data."""
     device = resolve_device(config.settings.device)
@@ -88,22 +96,22 @@ def build_session(config: RunConfig, plugins: Plugins, load: bool = True) -> Ses
     if load:  # without: only the model, for checks that need no data (compare's preflight)
         with distributed.local_leader_first():  # one process per machine fills a shared cache
             sampler.load()
-    return Session(config, sampler, model.to(device), device)
+    return Setup(config, sampler, model.to(device), device)
 
 
-def build_algorithm(session: Session, plugins: Plugins) -> OuterAlgorithm:
+def build_algorithm(setup: Setup, plugins: Plugins) -> OuterAlgorithm:
     """Build the outer algorithm after checking that the model offers what it requires."""
-    config = session.config
+    config = setup.config
     entry = plugins.algorithms.get(config.algorithm)
-    capabilities = frozenset(session.model.capabilities)
+    capabilities = frozenset(setup.model.capabilities)
     check_requirements(config.algorithm, entry.requires, config.model, capabilities)
-    algorithm = entry.build(config.options["algorithm"], session.model, config.settings)
+    algorithm = entry.build(config.options["algorithm"], setup.model, config.settings)
     check_requirements(config.algorithm, frozenset(algorithm.requires), config.model, capabilities)
     return algorithm
 
 
 def provenance(
-    plugins: Plugins, config: RunConfig, model: TaskModel, algorithm: OuterAlgorithm | None = None
+    plugins: Plugins, config: Config, model: TaskModel, algorithm: OuterAlgorithm | None = None
 ) -> dict[str, Any]:
     """Which plugins (and versions) built this run, and what the model and the algorithm want recorded."""
     names = {
@@ -116,15 +124,15 @@ def provenance(
         "plugins": {role: {"name": name, "version": versions.get(name)} for role, name in names.items()},
         "torch": torch.__version__,
         "device": str(model.device),
-        "model_notes": dict(getattr(model, "notes", {})),
+        "model_notes": dict(model.notes),
         "algorithm_notes": algorithm.describe() if algorithm is not None else {},
     }
 
 
-def announce(plugins: Plugins, config: RunConfig, model: TaskModel | None = None) -> None:
+def announce(plugins: Plugins, config: Config, model: TaskModel | None = None) -> None:
     """Once a run or an evaluation has started: say which preset it uses and the model's notes (e.g.
     which weights it loaded), so that a refused command stays one line."""
     if config.preset is not None:
         say(f"using preset [bold]{config.preset}[/] ({plugins.presets.get(config.preset).summary})")
-    for key, note in getattr(model, "notes", {}).items():
+    for key, note in (model.notes if model is not None else {}).items():
         say(f"{config.model}: {key.replace('_', ' ')}: {escape(note)}")

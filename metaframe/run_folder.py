@@ -14,7 +14,7 @@
 Every file is written atomically. ``resume.pt`` is written first and is the truth; ``model.safetensors``
 is published from the same state right after it, and republished on resume, so a crash between the two
 costs nothing. docs/reference/run-folders.md tells the whole story. In a distributed run only process 0
-writes: the others get a :class:`SilentRunDir` from :func:`run_folder`.
+writes: the others get a :class:`ReadOnlyRunFolder` from :func:`folder_for_process`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from metaframe.checkpoint import (
     write_json,
     write_weights,
 )
-from metaframe.config import RunConfig
+from metaframe.config import Config
 from metaframe.errors import UsageError
 from metaframe.faults import crash_point
 from metaframe.params import State
@@ -54,7 +54,7 @@ def algorithm_tensors(algorithm: OuterAlgorithm) -> State:
     return {f"{ALGORITHM_PREFIX}{k}": v.detach().cpu().contiguous() for k, v in algorithm.meta_tensors().items()}
 
 
-class RunDir:
+class RunFolder:
     """Files of one run.
 
     :attr writes: whether this process writes the folder (False in every process of a distributed run
@@ -66,7 +66,7 @@ class RunDir:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.weights = self.path / "model.safetensors"
-        self.config = self.path / "run.json"
+        self.record_file = self.path / "run.json"
         self.metrics = self.path / "metrics.jsonl"
         self.resume_state = self.path / "resume.pt"
         self.samples = self.path / "samples"
@@ -79,7 +79,7 @@ class RunDir:
 
         Called before anything is built, so a refused run leaves nothing behind.
         """
-        if self.config.exists():
+        if self.record_file.exists():
             raise UsageError(f"{self.path} already holds a run; pass --resume to continue it or choose another --out")
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"--out {self.path} is a file, not a folder; choose another --out")
@@ -134,39 +134,39 @@ class RunDir:
 
     def open_existing(self) -> None:
         """Lock the folder of a run to resume; it must hold a run."""
-        if not self.config.is_file():
+        if not self.record_file.is_file():
             raise UsageError(f"cannot resume: {self.path} holds no run (no run.json)")
         self.lock()
         for stale in self.path.glob(".*.tmp"):  # temporary files of a write that a crash cut short
             stale.unlink()
 
-    def describe(self, config: RunConfig) -> None:
+    def describe(self, config: Config) -> None:
         """Name, in ``model.safetensors``, the algorithm (and its options) that made the weights, so that
         the file alone tells ``eval`` how to personalize them."""
         self.about = {"algorithm": config.algorithm, "algorithm_options": json.dumps(config.options["algorithm"])}
 
-    def run_config(self) -> RunConfig:
+    def stored_config(self) -> Config:
         """The run's configuration, from ``run.json``."""
         try:
-            return RunConfig.from_json(self.read_config()["config"])
+            return Config.from_json(self.read_record()["config"])
         except (KeyError, TypeError, AttributeError) as error:
-            raise UsageError(f"{self.config} is not a metaframe run record (bad configuration: {error})") from None
+            raise UsageError(f"{self.record_file} is not a metaframe run record (bad configuration: {error})") from None
 
-    def read_config(self) -> dict[str, Any]:
+    def read_record(self) -> dict[str, Any]:
         """The ``run.json`` written when the run started; anything else is a UsageError."""
         try:
-            record = json.loads(self.config.read_text())
+            record = json.loads(self.record_file.read_text())
         except FileNotFoundError:
             raise UsageError(f"{self.path} holds no run (no run.json)") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise UsageError(f"{self.config} is damaged ({error}); this run folder cannot be read") from None
+            raise UsageError(f"{self.record_file} is damaged ({error}); this run folder cannot be read") from None
         if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
-            raise UsageError(f"{self.config} is not a metaframe run record (no configuration in it)")
+            raise UsageError(f"{self.record_file} is not a metaframe run record (no configuration in it)")
         return record
 
-    def write_config(self, data: dict[str, Any]) -> None:
+    def write_record(self, data: dict[str, Any]) -> None:
         """Write ``run.json`` atomically."""
-        write_json(self.config, data)
+        write_json(self.record_file, data)
 
     def log(self, record: dict[str, Any]) -> None:
         """Append one metrics line (flushed at once, so a crash loses nothing logged)."""
@@ -241,7 +241,7 @@ class RunDir:
         return path
 
 
-class SilentRunDir(RunDir):
+class ReadOnlyRunFolder(RunFolder):
     """A run folder as every process of a distributed run but the first sees it: it reads what process 0
     writes and writes nothing (process 0 makes the checks that need the folder; its refusals reach the
     others through :func:`metaframe.distributed.together`)."""
@@ -259,10 +259,10 @@ class SilentRunDir(RunDir):
 
     def open_existing(self) -> None:
         """The folder must hold a run; the lock and the clean-up are process 0's."""
-        if not self.config.is_file():
+        if not self.record_file.is_file():
             raise UsageError(f"cannot resume: {self.path} holds no run (no run.json)")
 
-    def write_config(self, data: dict[str, Any]) -> None:
+    def write_record(self, data: dict[str, Any]) -> None:
         """Process 0 writes ``run.json``."""
 
     def log(self, record: dict[str, Any]) -> None:
@@ -285,9 +285,9 @@ class SilentRunDir(RunDir):
 
 def weights_file(init: Path) -> Path:
     """A run folder's ``model.safetensors``, or ``init`` itself when it is a file."""
-    return RunDir(init).weights if init.is_dir() else init
+    return RunFolder(init).weights if init.is_dir() else init
 
 
-def run_folder(path: Path) -> RunDir:
+def folder_for_process(path: Path) -> RunFolder:
     """The run folder at ``path`` as this process handles it: written by process 0 alone."""
-    return RunDir(path) if distributed.is_writer() else SilentRunDir(path)
+    return RunFolder(path) if distributed.is_writer() else ReadOnlyRunFolder(path)
