@@ -55,16 +55,16 @@ class Part:
 
 # Painted in this order, back to front: legs behind the torso, arms and head in front of it.
 PARTS = (
-    Part("left_thigh", (11, 13), "limb", 0.19),
-    Part("right_thigh", (12, 14), "limb", 0.19),
-    Part("left_shin", (13, 15), "limb", 0.16, 0.30),
-    Part("right_shin", (14, 16), "limb", 0.16, 0.30),
-    Part("torso", (5, 6, 11, 12), "torso", 0.12),
+    Part("left_thigh", (11, 13), "limb", 0.15),
+    Part("right_thigh", (12, 14), "limb", 0.15),
+    Part("left_shin", (13, 15), "limb", 0.13, 0.30),
+    Part("right_shin", (14, 16), "limb", 0.13, 0.30),
+    Part("torso", (5, 6, 11, 12), "torso", 0.06),
     Part("head", (0, 1, 2, 3, 4), "head", 0.36),
-    Part("left_upper_arm", (5, 7), "limb", 0.14),
-    Part("right_upper_arm", (6, 8), "limb", 0.14),
-    Part("left_forearm", (7, 9), "limb", 0.12, 0.35),
-    Part("right_forearm", (8, 10), "limb", 0.12, 0.35),
+    Part("left_upper_arm", (5, 7), "limb", 0.11),
+    Part("right_upper_arm", (6, 8), "limb", 0.11),
+    Part("left_forearm", (7, 9), "limb", 0.10, 0.15),
+    Part("right_forearm", (8, 10), "limb", 0.10, 0.15),
 )
 TORSO = (5, 6, 12, 11)  # the torso's corners in order around it
 
