@@ -53,7 +53,8 @@ class Part:
     extend: float = 0.0
 
 
-# Painted in this order, back to front: legs behind the torso, arms and head in front of it.
+# Painted in this order, back to front: legs behind the torso, arms and head in front of it. The widths
+# were chosen on training and validation dancers only (docs/reference/warp.md has the sweeps).
 PARTS = (
     Part("left_thigh", (11, 13), "limb", 0.15),
     Part("right_thigh", (12, 14), "limb", 0.15),
