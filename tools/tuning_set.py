@@ -14,38 +14,40 @@ of a seed the first time it is run with ``--set task.seed=N``.)
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from metaframe.api import UsageError
+from metaframe_video.dataset import read_index, staged_folder, write_index
 
 
 def make(source: Path, hold_out: list[str], out: Path) -> Path:
     """Write the tuning set into ``out`` (which must not exist) and return its ``dataset.json``."""
-    dataset = source / "dataset.json"
-    if not dataset.is_file():
-        raise SystemExit(f"error: {source} holds no dataset.json; give a rendered or prepared dataset folder")
-    record = json.loads(dataset.read_text())
-    split = {video["id"]: video["split"] for video in record["videos"]}
-    if unknown := [name for name in hold_out if name not in split]:
-        raise SystemExit(f"error: {', '.join(unknown)}: no such video in {dataset}")
-    if evaluation := [name for name in hold_out if split[name] != "train"]:
-        raise SystemExit(
-            f"error: {', '.join(evaluation)} are held out in {dataset}; a tuning set holds training videos only"
-        )
     if not hold_out:
         raise SystemExit("error: --hold-out names no video; give training video ids, comma-separated")
+    try:
+        record = read_index(source)  # checked: every id is a plain folder name inside ``source``
+    except UsageError as error:
+        raise SystemExit(f"error: {error}") from None
+    split = {video["id"]: video.get("split") for video in record["videos"]}
+    if unknown := [name for name in hold_out if name not in split]:
+        raise SystemExit(f"error: {', '.join(unknown)}: no such video in {source}")
+    if evaluation := [name for name in hold_out if split[name] != "train"]:
+        raise SystemExit(
+            f"error: {', '.join(evaluation)} are held out in {source}; a tuning set holds training videos only"
+        )
     if out.exists():
         raise SystemExit(f"error: {out} exists; give a new folder to --out")
     videos = [
         {**video, "split": "eval" if video["id"] in hold_out else "train"}
         for video in record["videos"]
-        if video["split"] == "train"
+        if video.get("split") == "train"
     ]
-    out.mkdir(parents=True)
-    for video in videos:
-        (out / video["id"]).symlink_to((source / video["id"]).resolve(), target_is_directory=True)
-    written = out / "dataset.json"
-    written.write_text(json.dumps({**record, "videos": videos}, indent=1) + "\n")
-    return written
+    extra = {key: value for key, value in record.items() if key not in ("format", "keypoints", "size", "videos")}
+    with staged_folder(out) as staging:  # nothing half-written is left at ``out``
+        for video in videos:
+            (staging / video["id"]).symlink_to((source / video["id"]).resolve(), target_is_directory=True)
+        write_index(staging, record["size"], videos, **extra)
+    return out / "dataset.json"
 
 
 def main() -> None:
