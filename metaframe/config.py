@@ -70,11 +70,12 @@ class Settings:
     log_every: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("k", "t", "meta_iterations", "meta_batch", "checkpoint_every", "log_every"):
+        for name in ("k", "meta_iterations", "meta_batch", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.sample_every < 0:
-            raise UsageError(f"sample_every must be 0 or more, got {self.sample_every}")
+        for name in ("t", "sample_every"):  # t = 0: eval scores the weights as given (meta-training refuses it)
+            if getattr(self, name) < 0:
+                raise UsageError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 <= self.seed < 2**63:
             raise UsageError(f"seed must be between 0 and 2**63 - 1, got {self.seed}")
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):

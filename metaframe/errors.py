@@ -51,12 +51,12 @@ def out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "out of memory" in str(error)
 
 
-def check_counts(**counts: int | None) -> None:
-    """Refuse a count below 1 (``k=0``) in the words the command line uses for ``--k 0``."""
+def check_counts(least: int = 1, **counts: int | None) -> None:
+    """Refuse a count below ``least`` (``k=0``) in the words the command line uses for ``--k 0``."""
     for name, value in counts.items():
-        if value is not None and value < 1:
+        if value is not None and value < least:
             flag = f"--{name.replace('_', '-')}"
-            raise UsageError(f"Invalid value for '{flag}': Input should be greater than or equal to 1")
+            raise UsageError(f"Invalid value for '{flag}': Input should be greater than or equal to {least}")
 
 
 def as_usage_errors(function: Callable[P, R]) -> Callable[P, R]:

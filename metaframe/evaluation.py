@@ -233,12 +233,14 @@ def evaluate(
     the task's query set: ``metaframe eval``, returning the rows instead of printing them.
 
     :param inits: run folders, ``.safetensors`` files, ``"random"`` or references' names; one row each.
+    :param t: personalization iterations per task; 0 scores the weights as given, not personalized.
     :param settings: a table shaped like a config file (``{"t": 5, "model": {...}}``), over ``config``.
     :param overrides: ``KEY=VALUE`` assignments, as ``--set`` takes them, over ``settings``.
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
     plugins = plugins or get_plugins()
-    check_counts(k=k, t=t)
+    check_counts(k=k)
+    check_counts(0, t=t)  # T = 0: the weights as given
     names = [str(init) for init in inits]
     if not names:
         raise UsageError("Missing option '--init'.")

@@ -25,13 +25,14 @@ def inner_lr_factor(iteration: int, total: int, schedule: str = "hold-then-decay
 
     ``hold-then-decay``: constant for the first half, then linear decay towards 0 (a usual
     fine-tuning schedule): with T = 4 the factors are 1, 1, 1, 0.5. ``linear``: decay from the first step.
-    ``constant``: always 1. Any other name is a :class:`~metaframe.errors.UsageError`.
+    ``constant``: always 1. Any other name is a :class:`~metaframe.errors.UsageError`. With T = 0 there is
+    no step to scale (1).
     """
     check_schedule(schedule)
     if schedule == "constant":
         return 1.0
     hold = total // 2 if schedule == "hold-then-decay" else 0
-    return min(1.0, (total - iteration) / (total - hold))
+    return min(1.0, (total - iteration) / (total - hold)) if total > hold else 1.0  # T = 0: no step to scale
 
 
 def adapt(

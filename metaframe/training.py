@@ -55,6 +55,8 @@ class Training:
 def build_for_training(config: Config, plugins: Plugins, init: Path | None) -> tuple[Setup, OuterAlgorithm]:
     """Sampler, model (with ``init`` weights loaded) and algorithm; every check that can refuse is here."""
     distributed.check_meta_batch(config.settings.meta_batch)
+    if config.settings.t < 1:
+        raise UsageError("meta-training needs at least 1 inner iteration (--t 1 or more); T = 0 is for eval")
     setup = build_setup(config, plugins)
     if init is not None:
         load_into(setup.model, weights_file(init))

@@ -62,7 +62,8 @@ def show(rows: list[Row]) -> None:
     """The results as a table, one row per init, arrows saying which way is better; the legend under it
     says what the shortened headers mean and which metrics only the JSON holds."""
     first = rows[0]
-    table = Table(title=f"personalization on held-out tasks (K={first.k}, T={first.t})")
+    steps = f"T={first.t}" if first.t else "T=0: not personalized"
+    table = Table(title=f"personalization on held-out tasks (K={first.k}, {steps})")
     goals, scopes = first.goals, first.scopes
     metrics = [m for m in first.metrics if goals.get(m) != "info"] or list(first.metrics)
     arrows = {"min": "↓", "max": "↑"}

@@ -78,7 +78,9 @@ EvalTOption = Annotated[
     int | None,
     number_option(
         "--t",
-        f"Personalization iterations on each held-out task (T). Default: {EVAL_DEFAULT.format(Settings.t)}.",
+        "Personalization iterations on each held-out task (T); 0 scores the weights as given, not "
+        f"personalized. Default: {EVAL_DEFAULT.format(Settings.t)}.",
+        minimum=0,
     ),
 ]
 EvalSeedOption = Annotated[
