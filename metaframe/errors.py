@@ -51,7 +51,7 @@ def out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "out of memory" in str(error)
 
 
-def check_counts(least: int = 1, **counts: int | None) -> None:
+def check_counts(*, least: int = 1, **counts: int | None) -> None:
     """Refuse a count below ``least`` (``k=0``) in the words the command line uses for ``--k 0``."""
     for name, value in counts.items():
         if value is not None and value < least:

@@ -240,7 +240,7 @@ def evaluate(
     """
     plugins = plugins or get_plugins()
     check_counts(k=k)
-    check_counts(0, t=t)  # T = 0: the weights as given
+    check_counts(least=0, t=t)  # T = 0: the weights as given
     names = [str(init) for init in inits]
     if not names:
         raise UsageError("Missing option '--init'.")
