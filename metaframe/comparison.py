@@ -123,7 +123,8 @@ def compare(
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
     model, task = check_request(algorithms, model, task)
-    check_counts(meta_iterations=meta_iterations, meta_batch=meta_batch, k=k, t=t)
+    check_counts(meta_batch=meta_batch, k=k, t=t)
+    check_counts(least=0, meta_iterations=meta_iterations)  # 0: the starting weights, as a run folder
     plugins = plugins or get_plugins()
     explicit: dict[str, Any] = {"meta_iterations": meta_iterations, "meta_batch": meta_batch, "k": k, "t": t}
     explicit.update(seed=seed, device=device)

@@ -47,7 +47,7 @@ class Settings:
 
     :param k: support examples per task (K).
     :param t: inner (personalization) iterations per task (T).
-    :param meta_iterations: number of outer steps.
+    :param meta_iterations: number of outer steps (0: none; the run folder holds the starting weights).
     :param meta_batch: tasks per outer step.
     :param seed: seeds task sampling and initialization; runs with equal seeds are identical on CPU.
     :param device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
@@ -70,10 +70,12 @@ class Settings:
     log_every: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("k", "meta_iterations", "meta_batch", "checkpoint_every", "log_every"):
+        for name in ("k", "meta_batch", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("t", "sample_every"):  # t = 0: eval scores the weights as given (meta-training refuses it)
+        # t = 0: eval scores the weights as given (meta-training refuses it); meta_iterations = 0: a run
+        # that trains nothing, its folder holding the starting weights (e.g. a model's shipped ones)
+        for name in ("t", "meta_iterations", "sample_every"):
             if getattr(self, name) < 0:
                 raise UsageError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 <= self.seed < 2**63:

@@ -57,12 +57,17 @@ class LogLines:
         self.write(f"{line}  {status}".rstrip())
 
 
+Listener = Callable[[str, int, int], None]
+"""Told ``(what, done, total)`` as a stage starts and at each step: e.g. a web page's progress bar."""
+
+
 class ProgressStage:
     """One stage of a command's work (``with ProgressStage("personalize", 20) as stage: ... stage.advance()``): a live
-    bar on a terminal, :class:`LogLines` elsewhere, and nothing with ``show=False``."""
+    bar on a terminal, :class:`LogLines` elsewhere, and nothing with ``show=False``; ``listener``, when given, is
+    told the progress too, whatever ``show`` says."""
 
-    def __init__(self, what: str, total: int, show: bool = True) -> None:
-        self.done = 0
+    def __init__(self, what: str, total: int, show: bool = True, listener: Listener | None = None) -> None:
+        self.what, self.total, self.done, self.listener = what, total, 0, listener
         live = show and console_err.is_terminal
         columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
         self.bar = Progress(*columns, console=console_err, transient=True, disable=not live)
@@ -71,6 +76,8 @@ class ProgressStage:
 
     def __enter__(self) -> ProgressStage:
         self.bar.start()
+        if self.listener is not None:
+            self.listener(self.what, 0, self.total)
         return self
 
     def advance(self, steps: int = 1) -> None:
@@ -79,6 +86,8 @@ class ProgressStage:
         self.bar.update(self.task, completed=self.done)
         if self.lines is not None:
             self.lines.update(self.done)
+        if self.listener is not None:
+            self.listener(self.what, self.done, self.total)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

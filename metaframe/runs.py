@@ -165,7 +165,8 @@ def run(
         it, and ``device`` may change).
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
-    check_counts(meta_iterations=meta_iterations, meta_batch=meta_batch, k=k, t=t)
+    check_counts(meta_batch=meta_batch, k=k, t=t)
+    check_counts(least=0, meta_iterations=meta_iterations)  # 0: the starting weights, as a run folder
     explicit: dict[str, Any] = {"meta_batch": meta_batch, "k": k, "t": t, "seed": seed}
     given = (algorithm, model, task, preset, as_path(config), settings, overrides, explicit, meta_iterations, device)
     request = RunArguments(*given, as_path(init), as_path(out), resume)

@@ -91,9 +91,10 @@ MetaIterationsOption = Annotated[
     int | None,
     typer.Option(
         "--meta-iterations",
-        min=1,
+        min=0,
         help=f"Outer steps (meta-iterations). Default: the preset's, else {Settings.meta_iterations}; "
-        "with run --resume, the run's (a larger number extends it).",
+        "with run --resume, the run's (a larger number extends it). 0 trains nothing: the run folder holds the "
+        "starting weights (e.g. the model's shipped ones), for eval or retarget.",
     ),
 ]
 MetaBatchOption = Annotated[

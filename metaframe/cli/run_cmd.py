@@ -91,7 +91,9 @@ def run(
     announce(plugins, training.setup.config, training.setup.model)
     result = finish(training, show_progress=not quiet)
     settings = result.config.settings
-    console.print(f"\n[bold green]done[/]: weights in {result.weights}, metrics in {RunFolder(result.path).metrics}")
+    metrics = RunFolder(result.path).metrics
+    logged = f"metrics in {metrics}" if metrics.is_file() else "no metrics (no meta-iteration ran)"
+    console.print(f"\n[bold green]done[/]: weights in {result.weights}, {logged}")
     # a model that scores predictions made elsewhere is read against the references that learn nothing
     named = references(plugins) if Capability.PREDICTIONS in training.setup.model.capabilities else {}
     baselines = " ".join(f"--init {name}" for name in named) or "--init random"

@@ -38,7 +38,22 @@ def test_synthetic_dancers_side_by_side(tiny_run, tmp_path):
     assert sheet.shape[1] > 3 * 32 and sheet.shape[0] > 6 * 32  # six rows of three panels, titled
     pose_panel = sheet[20:, 34:66]  # below the titles, the second column: a skeleton drawn on black
     assert (pose_panel.max(axis=-1) > 100).mean() > 0.01 and np.median(pose_panel) == 0
-    assert sorted(p.name for p in out.parent.iterdir()) == ["dance.json", "dance.mp4", "dance.png"]
+    target = np.asarray(Image.open(out.parent / "dance-target.png"))
+    assert target.shape == (32, 2 * 32 + 2, 3) and summary["target_sheet"] == str(out.parent / "dance-target.png")
+    names = ["dance-target.png", "dance.json", "dance.mp4", "dance.png"]
+    assert sorted(p.name for p in out.parent.iterdir()) == names
+
+
+def test_the_target_sheet_draws_the_skeletons_found_on_the_support_frames(tiny_run, tiny_world, tmp_path):
+    out = tmp_path / "dance.mp4"
+    retarget(tiny_run, out, "--target", "synthetic:eval-000", "--source", "synthetic:train-001", "--k", "1",
+             "--max-frames", "2")  # fmt: skip
+    drawn = np.asarray(Image.open(tmp_path / "dance-target.png")).astype(int)
+    frames, _ = dancer(tiny_world, "eval-000")
+    plain = frames[0].astype(int)  # K = 1: the first frame with a pose, as the support takes it
+    assert drawn.shape == plain.shape
+    changed = np.abs(drawn - plain).max(axis=-1) > 40
+    assert 0.02 < changed.mean() < 0.6  # limbs drawn over the frame, the frame still there
 
 
 def test_plain_output_options_and_the_default_name(tiny_run, tmp_path, monkeypatch):

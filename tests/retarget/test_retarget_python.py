@@ -17,7 +17,7 @@ from metaframe.testing import run_cli
 from tests.test_python_api import SESSION_BLOCK
 
 TIMINGS = ("personalization_seconds", "rendering_seconds", "rendering_fps", "model_fps")  # differ run to run
-WHERE = ("output", "contact_sheet")  # each side writes its own files
+WHERE = ("output", "contact_sheet", "target_sheet")  # each side writes its own files
 
 
 def frames_of(path) -> np.ndarray:
@@ -46,6 +46,17 @@ def test_the_function_makes_what_the_command_makes(tiny_run, tmp_path):
     assert json.loads((tmp_path / "api.json").read_text()) == made.summary
     assert np.array_equal(frames_of(made.video), frames_of(tmp_path / "cli.mp4"))
     assert made.contact_sheet.read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert made.target_sheet == tmp_path / "api-target.png"
+    assert made.target_sheet.read_bytes() == (tmp_path / "cli-target.png").read_bytes()
+
+
+def test_on_progress_follows_personalization_then_rendering(tiny_run, tmp_path):
+    told = []
+    options = {"target": "synthetic:eval-000", "source": "synthetic:train-000", "t": 3, "max_frames": 20}
+    listen = lambda *seen: told.append(seen)  # noqa: E731
+    metaframe_video.retarget.retarget(tiny_run, **options, out=tmp_path / "a.mp4", on_progress=listen)
+    assert told[:4] == [("personalize", 0, 3), ("personalize", 1, 3), ("personalize", 2, 3), ("personalize", 3, 3)]
+    assert told[4:] == [("render", 0, 20), ("render", 16, 20), ("render", 20, 20)]  # drawn 16 frames at a time
 
 
 def test_without_side_by_side_there_is_no_side_by_side_path(tiny_run, tmp_path):
@@ -80,5 +91,5 @@ def test_the_python_api_howto_block_runs_as_written(tiny_run, tmp_path, monkeypa
     (block,) = [code for marker, code in re.findall(SESSION_BLOCK, page, re.DOTALL) if "test_retarget_python" in marker]
     monkeypatch.chdir(tmp_path)
     exec(compile(block.replace('"runs/metapix"', repr(str(tiny_run))), "python-api.md", "exec"), {})  # noqa: S102
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dance.json", "dance.mp4", "dance.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dance-target.png", "dance.json", "dance.mp4", "dance.png"]
     assert "dance.mp4 24 30.0" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from torch import Tensor
 
@@ -83,4 +83,14 @@ class FootageReader(Protocol):
         """The motion of the person in ``source``, as model inputs one per source frame, carried into
         ``target``'s frame (``normalize``: their size and where they stand) and, with ``smooth``, with its
         per-frame jitter filtered out."""
+        ...
+
+
+@runtime_checkable
+class TargetPictures(Protocol):
+    """A method a footage-reading task may add: ``retarget`` then writes the target's sheet (``-target.png``)."""
+
+    def target_pictures(self, support: Batch) -> Tensor:
+        """The support examples drawn for a person to check (uint8 K×H×W×3), e.g. frames with the skeletons
+        found in them: where pose estimation failed, it shows."""
         ...

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from metaframe_video.task.video_shot import VideoShotTasks
 SYNTHETIC = "synthetic:"
 PREPARED_FORMAT = 1  # bump when what is prepared for retargeting changes: the cache is then made again
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+PREPARED_ROOT: ContextVar[Path | None] = ContextVar("PREPARED_ROOT", default=None)
+"""Where footage is prepared on the fly (None: the metaframe cache's ``retarget/``); see :func:`preparing_in`."""
 KINDS = "a video, an image, a folder of frames, a prepared dataset or synthetic:DANCER"
 
 
@@ -221,7 +224,7 @@ def prepared(footage: Footage, path: Path, size: int, role: str) -> Path:
         min_shot=1,  # a retarget uses every frame it can: a short shot is still the person
         keep_lost=role == "source",  # the output has one frame per source frame
     )
-    folder = cache_root() / "retarget" / cache_key(footage, path, options)
+    folder = (PREPARED_ROOT.get() or cache_root() / "retarget") / cache_key(footage, path, options)
     if (folder / "dataset.json").is_file():
         say(f"{path.name}: prepared before, read from {folder}")
         return folder
@@ -267,3 +270,14 @@ def one_image_folder(image: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def preparing_in(folder: Path) -> Iterator[None]:
+    """Prepare footage inside this block (in this thread) into ``folder`` instead of the shared cache: for
+    footage seen once, such as a web page's uploads, removed with ``folder``."""
+    token = PREPARED_ROOT.set(folder)
+    try:
+        yield
+    finally:
+        PREPARED_ROOT.reset(token)

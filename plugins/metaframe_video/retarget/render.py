@@ -11,7 +11,7 @@ is ever under its name — then a contact sheet and a JSON summary beside it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+from torch import Tensor
 
 from metaframe.api import (
     Batch,
@@ -46,13 +47,15 @@ GAP, GAP_COLOUR, TITLE_HEIGHT = 2, 40, 14
 
 @dataclass(frozen=True)
 class RetargetPlan:
-    """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write."""
+    """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write;
+    ``on_progress(stage, done, total)`` is told the progress of ``personalize`` and ``render``."""
 
     steps: int
     schedule: str = "hold-then-decay"
     seed: int = 0
     side_by_side: bool = False
     show_progress: bool = True
+    on_progress: Callable[[str, int, int], None] | None = None
 
 
 def check_capabilities(model_name: str, model: TaskModel, task_name: str, sampler: TaskSampler) -> None:
@@ -77,19 +80,26 @@ def personalize_and_render(
     out: Path,
     plan: RetargetPlan,
     about: dict[str, Any] | None = None,
+    target_pictures: Tensor | None = None,
 ) -> dict[str, Any]:
     """Personalize ``model`` on ``support``, render every frame of ``motion`` into ``out`` (MP4), then write
-    ``out``'s contact sheet (``.png``) and summary (``.json``, opening with ``about``); returns the summary."""
+    ``out``'s contact sheet (``.png``), the ``target_pictures`` in a row (``-target.png``, when given) and
+    the summary (``.json``, opening with ``about``); returns the summary."""
     personalization_seconds = personalize_timed(model, personalize, support, plan)
     rendered: list[Rendered] = []
     atomic_write(out, lambda tmp: rendered.append(render_video(tmp, model, motion, plan)))
     result = rendered[0]
     sheet = out.with_suffix(".png")
-    atomic_write(sheet, lambda tmp: Image.fromarray(contact_sheet(result.sheet)).save(tmp, format="PNG", optimize=True))
+    write_png(sheet, contact_sheet(result.sheet))
+    target_sheet = None
+    if target_pictures is not None:
+        target_sheet = out.with_name(f"{out.stem}-target.png")
+        write_png(target_sheet, join_across(list(target_pictures.numpy())))
     summary = {
         **(about or {}),
         "output": str(out),
         "contact_sheet": str(sheet),
+        "target_sheet": None if target_sheet is None else str(target_sheet),
         "frames": result.frames,
         "fps": round(motion.fps, 3),
         "width": result.width,
@@ -106,12 +116,18 @@ def personalize_and_render(
     return summary
 
 
+def write_png(path: Path, picture: np.ndarray) -> None:
+    """An H×W×3 uint8 picture as a PNG, whole or not at all."""
+    atomic_write(path, lambda tmp: Image.fromarray(picture).save(tmp, format="PNG", optimize=True))
+
+
 def personalize_timed(model: TaskModel, personalize: Personalize, support: Batch, plan: RetargetPlan) -> float:
     """Seconds to personalize ``model`` in place (seeded, so a retarget is repeatable), with a progress bar."""
     torch.manual_seed(plan.seed)
     support = batch_to(support, model.device)
     started = time.perf_counter()
-    with ProgressStage("personalize", plan.steps, plan.show_progress) as stage, counting_steps(model, stage):
+    stage = ProgressStage("personalize", plan.steps, plan.show_progress, plan.on_progress)
+    with stage, counting_steps(model, stage):
         personalize(model, support, plan.steps, plan.schedule)
     model.train(False)
     return time.perf_counter() - started
@@ -186,7 +202,8 @@ def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPla
         raise UsageError("the source has no frames to render; give a longer source")
     rows = set(np.linspace(0, count - 1, min(SHEET_ROWS, count)).round().astype(int).tolist())
     started = time.perf_counter()
-    with VideoWriter(path, motion.fps) as writer, ProgressStage("render", count, plan.show_progress) as stage:
+    stage = ProgressStage("render", count, plan.show_progress, plan.on_progress)
+    with VideoWriter(path, motion.fps) as writer, stage:
         for start in range(0, count, RENDER_CHUNK):
             stop = min(count, start + RENDER_CHUNK)
             tick = time.perf_counter()

@@ -9,6 +9,7 @@ that the task reads footage, then hands over to :func:`metaframe_video.retarget.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +24,7 @@ from metaframe.api import (
     say,
     trained_setup,
 )
-from metaframe_video.retarget.contract import Footage, FootageReader
+from metaframe_video.retarget.contract import Footage, FootageReader, TargetPictures
 from metaframe_video.retarget.render import RetargetPlan, check_capabilities, personalize_and_render
 from metaframe_video.videofile import check_video_output
 
@@ -39,6 +40,8 @@ class Retargeted:
     :param rendering_fps: frames rendered per second (poses, model, pictures and encoding together).
     :param side_by_side: ``video`` again when it shows source | pose | result side by side, else None.
     :param contact_sheet: the PNG beside the video (source | pose | result, a few rows) to check by eye.
+    :param target_sheet: the PNG of the K target frames with the skeletons found in them (``-target.png``),
+        where the task draws them (video-shot does), else None.
     :param summary: everything the command prints, as saved in the ``.json`` beside the video.
     """
 
@@ -49,6 +52,7 @@ class Retargeted:
     rendering_fps: float
     side_by_side: Path | None
     contact_sheet: Path
+    target_sheet: Path | None
     summary: dict[str, Any]
 
 
@@ -72,6 +76,7 @@ def retarget(
     seed: int | None = None,
     device: str | None = None,
     show_progress: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
     plugins: Plugins | None = None,
 ) -> Retargeted:
     """Personalize the model of the run folder ``init`` to the ``target`` person from K frames (or one
@@ -82,6 +87,8 @@ def retarget(
 
     :param k: target frames to personalize on (default: the run's K, or all the target has if fewer).
     :param target_person: who to follow when several people are in view: ``"largest"`` or N (0 = leftmost).
+    :param on_progress: called ``(stage, done, total)`` as stages ``personalize`` (T steps) and ``render``
+        (one per source frame) start and advance, e.g. to drive a web page's progress bar.
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
     check_counts(k=k, t=t, max_frames=max_frames)
@@ -102,9 +109,10 @@ def retarget(
     motion = reader.source_motion(motion_from, goal, smooth=smooth, normalize=normalize)
     settings = config.settings
     say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
-    plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, show_progress)
+    plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, show_progress, on_progress)
     about = {"init": str(folder), "algorithm": config.algorithm, "target": target, "source": source}
-    summary = personalize_and_render(setup.model, personalize, support, motion, video, plan, about)
+    drawn = reader.target_pictures(support) if isinstance(reader, TargetPictures) else None
+    summary = personalize_and_render(setup.model, personalize, support, motion, video, plan, about, drawn)
     return retargeted(video, summary)
 
 
@@ -118,6 +126,7 @@ def retargeted(video: Path, summary: dict[str, Any]) -> Retargeted:
         rendering_fps=summary["rendering_fps"],
         side_by_side=video if summary["side_by_side"] else None,
         contact_sheet=Path(summary["contact_sheet"]),
+        target_sheet=Path(summary["target_sheet"]) if summary.get("target_sheet") else None,
         summary=summary,
     )
 

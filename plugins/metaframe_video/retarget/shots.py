@@ -7,7 +7,12 @@ imports retargeting: the dependency goes one way.
 
 from __future__ import annotations
 
-from metaframe.api import Batch, Capability
+import numpy as np
+import torch
+from torch import Tensor
+
+from metaframe.api import Batch, Capability, to_uint8
+from metaframe_video.contact_sheet import draw_skeleton
 from metaframe_video.retarget.contract import FOOTAGE, Footage, Motion
 from metaframe_video.retarget.footage import target_examples
 from metaframe_video.retarget.motion import source_motion
@@ -26,6 +31,13 @@ class FootageShotTasks(VideoShotTasks):
     def source_motion(self, source: Footage, target: Footage, smooth: bool = True, normalize: bool = True) -> Motion:
         """The motion of the person in ``source``, one pose per frame, carried into ``target``'s frame."""
         return source_motion(self, source, target, smooth, normalize)
+
+    def target_pictures(self, support: Batch) -> Tensor:
+        """The support frames with the skeletons found in them drawn on (uint8 K×S×S×3): where pose
+        estimation failed, it shows."""
+        frames = to_uint8(support["image"]).numpy()
+        drawn = [draw_skeleton(frame, points) for frame, points in zip(frames, support["keypoints"].numpy())]
+        return torch.from_numpy(np.stack(drawn))
 
 
 def build(options: VideoShotOptions, k: int) -> FootageShotTasks:
