@@ -20,6 +20,9 @@ def register_commands(cli: Any) -> None:
     from metaframe_video.retarget import cli as retarget_cli  # noqa: PLC0415 - PyAV only for the command line
 
     cli.command("retarget")(retarget_cli.retarget_command)
+    from metaframe_video.demo import cli as demo_cli  # noqa: PLC0415 - Gradio itself only when the demo starts
+
+    cli.command("demo")(demo_cli.demo_command)
     # `prepare` is optional: the task works without it (e.g. while it is being written, or trimmed out).
     if importlib.util.find_spec("metaframe_video.prepare") is None:
         return

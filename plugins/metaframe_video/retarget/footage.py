@@ -232,7 +232,10 @@ def prepared(footage: Footage, path: Path, size: int, role: str) -> Path:
     keypoints = [footage.keypoints] if footage.keypoints is not None else None
     if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
         with one_image_folder(path) as frames:
-            prepare([frames], folder, options, keypoints)
+            try:
+                prepare([frames], folder, options, keypoints)
+            except UsageError as error:  # name the photo given, not the temporary folder made for it
+                raise UsageError(str(error).replace(str(frames), str(path))) from None
     else:
         prepare([path], folder, options, keypoints)
     return folder

@@ -1,0 +1,123 @@
+"""The demo's page, built with Gradio: the target and source on the left, the result on the right.
+
+Only this module imports Gradio (the ``demo`` extra). Nothing leaves the machine: Gradio's analytics are
+off, the page's fonts are the browser's own (no font service), no share link, no server-side rendering
+process. Requests run one at a time; others wait in the queue, the page showing their place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio is imported: it reads this once
+
+import gradio as gr  # noqa: E402 - after the line above
+
+from metaframe.api import UsageError  # noqa: E402
+from metaframe_video.demo.jobs import Limits, Request, Workspace, run_request, without_folders  # noqa: E402
+
+QUEUE = 8  # requests waiting at most; one more is refused with Gradio's "queue is full"
+ABOUT = """# metaframe: retarget a dance
+Give the **target** person (one photo, several photos or a short clip) and the **source** motion (a video,
+or one of the built-in synthetic dances). The model is personalized to the person from K of their frames
+for T steps, then draws every frame of the source's motion as them. Everything runs on this machine.
+Model: `{init}`."""
+STAGES = {"personalize": "personalizing to the target", "render": "rendering frames"}
+FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # the browser's own: no request for a web font
+MONO = ["ui-monospace", "monospace"]
+
+
+def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, t: int) -> gr.Blocks:
+    """The page: inputs, the Retarget button, and the outputs it fills (or a message saying what to fix)."""
+    with gr.Blocks(title="metaframe demo", analytics_enabled=False) as page:
+        gr.Markdown(ABOUT.format(init=limits.init))
+        with gr.Row():
+            with gr.Column():
+                target = gr.File(
+                    label="Target person: one photo, several photos, or a short clip",
+                    file_count="multiple",
+                    file_types=["image", "video"],
+                    elem_id="target",
+                )
+                source = gr.File(label="Source motion: a video", file_types=["video"], elem_id="source")
+                dance = gr.Dropdown(
+                    choices=dances,
+                    value=dances[0] if dances else None,
+                    label="…or a built-in dance (used when no source video is given)",
+                    elem_id="dance",
+                )
+                k_slider = gr.Slider(
+                    1, 20, value=k, step=1, label="K: target frames to personalize on (at most those given)"
+                )
+                t_slider = gr.Slider(1, 100, value=t, step=1, label="T: personalization steps")
+                go = gr.Button("Retarget", variant="primary", elem_id="go")
+            with gr.Column():
+                status = gr.Markdown(elem_id="status")
+                video = gr.Video(label="Result", elem_id="result", interactive=False)
+                download = gr.File(label="Download the MP4", elem_id="download", interactive=False)
+                sheet = gr.Image(label="source | pose | result", elem_id="sheet", interactive=False, height=420)
+                skeletons = gr.Image(
+                    label=f"The target frames used, with the skeletons found (max {limits.max_frames} video frames)",
+                    elem_id="skeletons",
+                    interactive=False,
+                    height=160,
+                )
+
+        def answer(files: list[str] | None, clip: str | None, chosen: str | None, k: float, t: float,
+                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # fmt: skip
+            request = Request([Path(f) for f in files or []], Path(clip) if clip else None, chosen, int(k), int(t))
+            tell = lambda stage, done, total: progress((done, total), desc=STAGES.get(stage, stage))  # noqa: E731
+            progress(0, desc="finding the person (pose estimation)")
+            try:
+                with workspace.request() as folder:
+                    made = run_request(request, limits, folder, tell)
+            except UsageError as error:
+                return f"**Could not retarget:** {without_folders(str(error), workspace.root)}", None, None, None, None
+            said = (
+                f"**Done:** {made.frames} frames at {made.fps:g} fps; personalized on K = {made.summary['k']} "
+                f"in {made.personalization_seconds:.1f} s, rendered at {made.rendering_fps:.1f} frames/s."
+            )
+            return said, str(made.video), str(made.video), str(made.contact_sheet), shown(made.target_sheet)
+
+        go.click(
+            answer,
+            inputs=[target, source, dance, k_slider, t_slider],
+            outputs=[status, video, download, sheet, skeletons],
+            concurrency_limit=1,
+        )
+    page.queue(max_size=QUEUE, default_concurrency_limit=1)
+    return page
+
+
+def shown(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def serve(page: gr.Blocks, host: str, port: int, workspace: Workspace, on_start: Callable[[str], None]) -> None:
+    """Serve ``page`` until interrupted (Ctrl-C), telling ``on_start`` its address once it listens; then
+    remove every file the requests made."""
+    theme = gr.themes.Default(font=FONTS, font_mono=MONO)
+    try:
+        _, url, _ = page.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            enable_monitoring=False,
+            footer_links=[],
+            allowed_paths=[str(workspace.root)],
+            theme=theme,
+            quiet=True,
+            prevent_thread_lock=True,
+        )
+        on_start(url)
+        page.block_thread()
+    finally:
+        page.close()
+        workspace.close()

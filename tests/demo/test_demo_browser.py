@@ -1,0 +1,55 @@
+"""``metaframe demo`` in a real browser: headless Chromium uploads a photo and a clip made by the test,
+presses Retarget and gets back a video of the clip's frame count; a text file named like a photo gets a
+message on the page, the server keeps serving and no request folder is left; two pages asking at once are
+both answered (one waits in the queue). Every request the page
+makes goes to the server on this machine. Run on purpose (``pytest -m browser``; ``.ci/run`` does)."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import av
+import pytest
+
+from tests.demo.browser import (
+    answer,
+    chromium,
+    demo_server,
+    free_port,
+    requested_hosts,
+    result_url,
+    retarget_on_page,
+    submit,
+    wait_for,
+)
+from tests.demo.conftest import CLIP_FRAMES
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+
+def test_the_page_retargets_an_upload_and_says_what_is_wrong_with_a_bad_one(tiny_run, uploads, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args = ["--init", str(tiny_run), "--port", str(free_port()), "--max-frames", "30", "--device", "cpu"]
+    with demo_server(args, {"TMPDIR": str(scratch)}, tmp_path / "server.log") as url, chromium() as browser:
+        (root,) = scratch.glob("metaframe-demo-*")  # the server's one folder
+        said = retarget_on_page(browser, url, [uploads["text"]], dance="train-001")
+        assert said.startswith("Could not retarget: not-a-photo.png is not an image that can be read")
+        assert list(root.glob("request-*")) == []
+
+        said = retarget_on_page(browser, url, [uploads["photo"]], source=uploads["clip"])
+        assert said.startswith(f"Done: {CLIP_FRAMES} frames at 30 fps; personalized on K = 1")
+        video = tmp_path / "result.mp4"
+        urllib.request.urlretrieve(result_url(browser), video)
+        with av.open(str(video)) as container:
+            assert sum(1 for _ in container.decode(video=0)) == CLIP_FRAMES
+        browser.save_screenshot(str(tmp_path / "page.png"))
+        hosts = requested_hosts(browser)
+        assert hosts and all(host.split(":")[0] in ("127.0.0.1", "data", "blob") for host in hosts), hosts
+
+        with chromium() as other:  # two requests at once: the second waits in the queue, then is answered
+            for page in (browser, other):
+                submit(page, url, [uploads["photo"]], dance="train-001")
+            for page in (browser, other):
+                assert wait_for(page, lambda page=page: answer(page), 300).startswith("Done: 24 frames")
+    assert not root.exists()  # stopped: everything the requests made is gone
