@@ -61,6 +61,7 @@ from metaframe.protocols import (
     batch_to,
 )
 from metaframe.quantize import to_uint8
+from metaframe.runs import RunResult, run
 from metaframe.registry import Entry
 from metaframe.scoring import Personalize
 
@@ -102,6 +103,9 @@ __all__ = [
     "UsageError",
     "as_usage_errors",
     "check_counts",
+    # driving the engine
+    "RunResult",
+    "run",
     # personalization
     "Personalize",
     "Setup",

@@ -48,8 +48,9 @@ class RunResult:
 
     @property
     def metrics(self) -> list[dict[str, Any]]:
-        """The lines of ``metrics.jsonl``: one dict per logged meta-iteration."""
-        text = RunFolder(self.path).metrics.read_text()
+        """The lines of ``metrics.jsonl``: one dict per logged meta-iteration (none in a run of 0)."""
+        logged = RunFolder(self.path).metrics
+        text = logged.read_text() if logged.is_file() else ""
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from metaframe.testing import run_cli
 
-COMMANDS = ("plugins", "run", "eval", "compare", "retarget", "reproduce", "convert", "prepare")
+COMMANDS = ("plugins", "run", "eval", "compare", "retarget", "demo", "reproduce", "convert", "prepare")
 PYTHON_LOOKING = re.compile(r"<[a-z]|\{[A-Za-z]|list\[|x>=|x<=|<bool>|<str>|<int")
 
 

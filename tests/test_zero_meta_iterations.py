@@ -19,7 +19,7 @@ def test_a_run_of_no_meta_iteration_holds_the_weights_it_starts_from(tmp_path):
     kept = metaframe.run("reptile", **SINE, meta_iterations=0, init=trained.path, out=tmp_path / "kept")
     record = json.loads((kept.path / "run.json").read_text())
     assert record["status"] == "finished" and record["config"]["settings"]["meta_iterations"] == 0
-    assert not (kept.path / "metrics.jsonl").exists()
+    assert not (kept.path / "metrics.jsonl").exists() and kept.metrics == [] and kept.iteration == 0
     before, after = load_file(trained.weights), load_file(kept.weights)
     assert before.keys() == after.keys()
     assert all(torch.equal(before[name], after[name]) for name in before)

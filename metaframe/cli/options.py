@@ -94,7 +94,7 @@ MetaIterationsOption = Annotated[
         min=0,
         help=f"Outer steps (meta-iterations). Default: the preset's, else {Settings.meta_iterations}; "
         "with run --resume, the run's (a larger number extends it). 0 trains nothing: the run folder holds the "
-        "starting weights (e.g. the model's shipped ones), for eval or retarget.",
+        "starting weights (e.g. the model's shipped ones), for eval and the plugins' commands.",
     ),
 ]
 MetaBatchOption = Annotated[

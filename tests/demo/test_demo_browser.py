@@ -35,7 +35,7 @@ def test_the_page_retargets_an_upload_and_says_what_is_wrong_with_a_bad_one(tiny
         (root,) = scratch.glob("metaframe-demo-*")  # the server's one folder
         said = retarget_on_page(browser, url, [uploads["text"]], dance="train-001")
         assert said.startswith("Could not retarget: not-a-photo.png is not an image that can be read")
-        assert list(root.glob("request-*")) == []
+        assert list(root.glob("request-*")) == [] and list(root.rglob("not-a-photo.png")) == []
 
         said = retarget_on_page(browser, url, [uploads["photo"]], source=uploads["clip"])
         assert said.startswith(f"Done: {CLIP_FRAMES} frames at 30 fps; personalized on K = 1")

@@ -43,6 +43,7 @@ def test_several_photos_are_one_target_and_a_built_in_dance_is_the_source(tiny_r
     [
         (lambda u: Request([u["text"]], None, "eval-000", 5, 1), "not-a-photo.png is not an image that can be read"),
         (lambda u: Request([u["empty"]], None, "eval-000", 5, 1), "no person found in .*nobody.png"),
+        (lambda u: Request([u["photo"]], u["still"], None, 5, 1), "no person found in .*still.mp4"),
         (lambda u: Request([], None, "eval-000", 5, 1), "no target given"),
         (lambda u: Request([u["photo"]], None, None, 5, 1), "no source given"),
         (lambda u: Request([u["photo"]], u["photo"], None, 5, 1), "is a photo; give a video of the motion"),
@@ -52,7 +53,16 @@ def test_several_photos_are_one_target_and_a_built_in_dance_is_the_source(tiny_r
             f"has {CLIP_FRAMES} frames; this demo takes at most 8",
         ),
     ],
-    ids=["not an image", "nobody", "no target", "no source", "photo as source", "clip and photo", "too long"],
+    ids=[
+        "not an image",
+        "nobody",
+        "no motion",
+        "no target",
+        "no source",
+        "photo as source",
+        "clip and photo",
+        "too long",
+    ],
 )
 def test_a_mistake_is_one_line_and_its_request_leaves_nothing(tiny_run, uploads, tmp_path, make, says):
     workspace = Workspace(tmp_path)
@@ -87,3 +97,13 @@ def test_finished_requests_are_kept_a_while_then_removed_and_closing_removes_all
 def test_the_page_names_uploads_without_the_servers_folders(tmp_path):
     said = f"no person found in {tmp_path}/uploads/3bdc/nobody.png: none of its 1 frames read had one"
     assert jobs.without_folders(said, tmp_path) == "no person found in nobody.png: none of its 1 frames read had one"
+
+
+def test_the_uploads_of_a_failed_request_are_forgotten_and_nothing_outside_the_root(tmp_path):
+    root, outside = tmp_path / "server", tmp_path / "mine.png"
+    upload = root / "uploads" / "3bdc" / "photo.png"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"...")
+    outside.write_bytes(b"...")
+    Workspace(root).forget([upload, outside])
+    assert not upload.parent.exists() and (root / "uploads").is_dir() and outside.is_file()

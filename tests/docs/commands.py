@@ -32,6 +32,9 @@ theirs also :data:`TINY_POSE2IM` (the registered test options of both, 5 dancers
 ``--device cpu`` on a machine without CUDA. Options given later win, so these replace what the page
 wrote.
 
+**Not run**: ``demo``, which serves a page until stopped (``tests/demo/test_demo_browser.py`` drives
+it in a browser).
+
 **Slow** (marker ``slow``, run by ``.ci/run``): a command that needs the pose extra (``prepare``
 without ``--keypoints``; ``retarget`` from a photo or video), ``reproduce`` (a minute even at the tiny
 scale; ``--plan`` and ``--report`` excepted), and one that reads what a slow command wrote.
@@ -50,6 +53,9 @@ from metaframe_video.task.video_shot import TEST_OPTIONS
 ROOT = Path(__file__).parents[2]
 SHIPPED = ("plugins/", "examples/", "tools/", "benchmarks/")  # what a command may name in the repository
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+SERVERS = ("demo",)
+"""Commands that serve until stopped: not run here (``tests/demo/test_demo_browser.py`` drives one)."""
 
 TINY_RUN = "runs/docs-tiny"
 """Where every page's working folder holds a copy of the tiny trained run."""
@@ -111,6 +117,8 @@ def page_commands(page: Path, cuda: bool = False) -> list[Command]:
     commands, slow_outputs, seen = [], set(), set()
     for line, text, documented_args in documented(page.read_text()):
         args = substitute(documented_args, cuda)
+        if args[0] in SERVERS:
+            continue
         if tuple(args) in seen:
             continue  # a page may repeat a command to keep a section whole; it runs once
         seen.add(tuple(args))

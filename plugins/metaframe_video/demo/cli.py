@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from metaframe.api import UsageError, say, trained_setup
+from metaframe.api import UsageError, run, say, trained_setup
 from metaframe_video.dataset import read_index
 from metaframe_video.retarget.cli import DeviceOption
 from metaframe_video.synthetic.world import cache_root, dataset_folder
@@ -57,15 +57,13 @@ def demo_command(
 
 def shipped_model_run() -> Path:
     """The run folder of the shipped pretrained Pose2Im, made the first time (a run of 0 meta-iterations)."""
-    import metaframe  # noqa: PLC0415 - the Python API, as a user calls it
-
     folder = cache_root() / "demo" / "shipped-pose2im"
     record = folder / "run.json"
     if record.is_file() and json.loads(record.read_text()).get("status") == "finished":
         return folder
     shutil.rmtree(folder, ignore_errors=True)  # a first start that was stopped: make it again
     say(f"metaframe demo: first start, writing the shipped pretrained model as a run folder in {folder}")
-    metaframe.run("pretrain", **SHIPPED, meta_iterations=0, out=folder, show_progress=True)
+    run("pretrain", **SHIPPED, meta_iterations=0, out=folder, show_progress=True)
     return folder
 
 

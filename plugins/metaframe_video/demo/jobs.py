@@ -4,8 +4,9 @@ and renders, in a folder of the request's own.
 
 Every mistake is a :class:`~metaframe.api.UsageError` whose line the page shows. A request that fails
 leaves nothing behind: its folder (the uploads laid out, the footage prepared from them, any output) is
-removed. A finished one keeps its folder while the page may still serve its files; the oldest go as new
-ones finish (:data:`KEPT`), and the whole root when the server stops.
+removed, and so are the files uploaded for it (:meth:`Workspace.forget`; the page clears their fields).
+A finished one keeps its folder while the page may still serve its files; the oldest go as new ones
+finish (:data:`KEPT`), and the whole root when the server stops.
 """
 
 from __future__ import annotations
@@ -139,6 +140,13 @@ class Workspace:
         self.finished.append(folder)
         while len(self.finished) > KEPT:
             shutil.rmtree(self.finished.pop(0), ignore_errors=True)
+
+    def forget(self, uploads: Sequence[Path]) -> None:
+        """Remove the files uploaded for a request that failed (each in its own folder under the root)."""
+        for upload in uploads:
+            folder = Path(upload).resolve().parent
+            if folder.is_relative_to(self.root.resolve()) and folder != self.root.resolve():
+                shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
         """Remove every request's folder and the root."""

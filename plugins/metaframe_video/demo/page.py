@@ -25,24 +25,29 @@ Give the **target** person (one photo, several photos or a short clip) and the *
 or one of the built-in synthetic dances). The model is personalized to the person from K of their frames
 for T steps, then draws every frame of the source's motion as them. Everything runs on this machine.
 Model: `{init}`."""
-STAGES = {"personalize": "personalizing to the target", "render": "rendering frames"}
+STAGES = {"personalize": ("personalizing to the target", "steps"), "render": ("rendering", "frames")}
 FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # the browser's own: no request for a web font
 MONO = ["ui-monospace", "monospace"]
+CACHE_CLEANING = (600, 3600)  # seconds: every 10 minutes, Gradio removes the files it holds over an hour old
 
 
 def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, t: int) -> gr.Blocks:
     """The page: inputs, the Retarget button, and the outputs it fills (or a message saying what to fix)."""
-    with gr.Blocks(title="metaframe demo", analytics_enabled=False) as page:
+    with gr.Blocks(title="metaframe demo", analytics_enabled=False, delete_cache=CACHE_CLEANING) as page:
         gr.Markdown(ABOUT.format(init=limits.init))
         with gr.Row():
             with gr.Column():
                 target = gr.File(
-                    label="Target person: one photo, several photos, or a short clip",
+                    label=f"Target person: one photo, several, or a short clip (at most {limits.max_frames} frames)",
                     file_count="multiple",
                     file_types=["image", "video"],
                     elem_id="target",
                 )
-                source = gr.File(label="Source motion: a video", file_types=["video"], elem_id="source")
+                source = gr.File(
+                    label=f"Source motion: a video (at most {limits.max_frames} frames)",
+                    file_types=["video"],
+                    elem_id="source",
+                )
                 dance = gr.Dropdown(
                     choices=dances,
                     value=dances[0] if dances else None,
@@ -60,7 +65,7 @@ def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, 
                 download = gr.File(label="Download the MP4", elem_id="download", interactive=False)
                 sheet = gr.Image(label="source | pose | result", elem_id="sheet", interactive=False, height=420)
                 skeletons = gr.Image(
-                    label=f"The target frames used, with the skeletons found (max {limits.max_frames} video frames)",
+                    label="The target frames used, with the skeletons found in them",
                     elem_id="skeletons",
                     interactive=False,
                     height=160,
@@ -69,30 +74,38 @@ def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, 
         def answer(files: list[str] | None, clip: str | None, chosen: str | None, k: float, t: float,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # fmt: skip
             request = Request([Path(f) for f in files or []], Path(clip) if clip else None, chosen, int(k), int(t))
-            tell = lambda stage, done, total: progress((done, total), desc=STAGES.get(stage, stage))  # noqa: E731
+
+            def tell(stage: str, done: int, total: int) -> None:
+                what, unit = STAGES.get(stage, (stage, "steps"))
+                progress((done, total), desc=what, unit=unit)
+
             progress(0, desc="finding the person (pose estimation)")
             try:
                 with workspace.request() as folder:
                     made = run_request(request, limits, folder, tell)
             except UsageError as error:
-                return f"**Could not retarget:** {without_folders(str(error), workspace.root)}", None, None, None, None
+                workspace.forget([*request.target, *([request.source] if request.source else [])])
+                said = f"**Could not retarget:** {without_folders(str(error), workspace.root)}"
+                return said, None, None, None, None, None, None  # the uploads are gone: give them again
             said = (
                 f"**Done:** {made.frames} frames at {made.fps:g} fps; personalized on K = {made.summary['k']} "
                 f"in {made.personalization_seconds:.1f} s, rendered at {made.rendering_fps:.1f} frames/s."
             )
-            return said, str(made.video), str(made.video), str(made.contact_sheet), shown(made.target_sheet)
+            results = (str(made.video), str(made.video), str(made.contact_sheet), optional(made.target_sheet))
+            return said, *results, gr.update(), gr.update()  # the uploads stay, for another try
 
         go.click(
             answer,
             inputs=[target, source, dance, k_slider, t_slider],
-            outputs=[status, video, download, sheet, skeletons],
+            outputs=[status, video, download, sheet, skeletons, target, source],
+            show_progress_on=[video],
             concurrency_limit=1,
         )
     page.queue(max_size=QUEUE, default_concurrency_limit=1)
     return page
 
 
-def shown(path: Path | None) -> str | None:
+def optional(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
