@@ -61,8 +61,8 @@ from metaframe.protocols import (
     batch_to,
 )
 from metaframe.quantize import to_uint8
-from metaframe.runs import RunResult, run
 from metaframe.registry import Entry
+from metaframe.runs import RunResult, run
 from metaframe.scoring import Personalize
 
 __all__ = [
