@@ -6,6 +6,10 @@ makes goes to the server on this machine. Run on purpose (``pytest -m browser``;
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import urllib.request
 
 import av
@@ -53,3 +57,22 @@ def test_the_page_retargets_an_upload_and_says_what_is_wrong_with_a_bad_one(tiny
             for page in (browser, other):
                 assert wait_for(page, lambda page=page: answer(page), 300).startswith("Done: 24 frames")
     assert not root.exists()  # stopped: everything the requests made is gone
+
+
+def test_a_port_in_use_is_one_line_and_leaves_no_folder(tiny_run, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = [sys.executable, "-m", "metaframe", "demo", "--init", str(tiny_run), "--port", str(port)]
+        done = subprocess.run(
+            args, capture_output=True, text=True, env={**os.environ, "TMPDIR": str(scratch)}, timeout=120
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: cannot listen on 127.0.0.1:{port}: the port is in use or the address is not this machine's; "
+        "give another --port or --host"
+    )
+    assert list(scratch.iterdir()) == []

@@ -43,16 +43,19 @@ def demo_command(
     folder = init if init is not None else shipped_model_run()
     setup = trained_setup(folder, {"device": device})  # refuses a folder that holds no run, in one line
     dances = built_in_dances(setup.sampler)
-    root = Path(tempfile.mkdtemp(prefix="metaframe-demo-"))
-    os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")  # before Gradio is imported: uploads go there too
-    from metaframe_video.demo import page  # noqa: PLC0415 - Gradio only for this command
-    from metaframe_video.demo.jobs import Limits, Workspace  # noqa: PLC0415
+    from metaframe_video.demo.jobs import Limits, Workspace  # noqa: PLC0415 - PyAV only for this command
 
-    workspace = Workspace(root)
-    limits = Limits(folder, max_frames, device)
-    settings = setup.config.settings
-    built = page.build_page(limits, workspace, dances, settings.k, settings.t)
-    page.serve(built, host, port, workspace, on_start=lambda url: say(f"metaframe demo: open {url} (Ctrl-C stops it)"))
+    workspace = Workspace(Path(tempfile.mkdtemp(prefix="metaframe-demo-")))
+    try:
+        os.environ["GRADIO_TEMP_DIR"] = str(workspace.root / "uploads")  # before Gradio is imported: uploads too
+        from metaframe_video.demo import page  # noqa: PLC0415 - Gradio only for this command
+
+        settings = setup.config.settings
+        built = page.build_page(Limits(folder, max_frames, device), workspace, dances, settings.k, settings.t)
+        started = lambda url: say(f"metaframe demo: open {url} (Ctrl-C stops it)")  # noqa: E731
+        page.serve(built, host, port, workspace.root, on_start=started)
+    finally:
+        workspace.close()
 
 
 def shipped_model_run() -> Path:

@@ -55,9 +55,9 @@ def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, 
                     elem_id="dance",
                 )
                 k_slider = gr.Slider(
-                    1, 20, value=k, step=1, label="K: target frames to personalize on (at most those given)"
+                    1, max(20, k), value=k, step=1, label="K: target frames to personalize on (at most those given)"
                 )
-                t_slider = gr.Slider(1, 100, value=t, step=1, label="T: personalization steps")
+                t_slider = gr.Slider(1, max(100, t), value=t, step=1, label="T: personalization steps")
                 go = gr.Button("Retarget", variant="primary", elem_id="go")
             with gr.Column():
                 status = gr.Markdown(elem_id="status")
@@ -106,15 +106,27 @@ def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, 
 
 
 def optional(path: Path | None) -> str | None:
+    """A path as the page takes it (None: nothing to show)."""
     return None if path is None else str(path)
 
 
-def serve(page: gr.Blocks, host: str, port: int, workspace: Workspace, on_start: Callable[[str], None]) -> None:
-    """Serve ``page`` until interrupted (Ctrl-C), telling ``on_start`` its address once it listens; then
-    remove every file the requests made."""
+def listen(page: gr.Blocks, **options: Any) -> tuple[Any, str, str]:
+    """``page.launch(**options)``; a port in use or an address this machine does not have is one line."""
+    try:
+        return page.launch(**options)
+    except OSError:
+        where = f"{options['server_name']}:{options['server_port']}"
+        raise UsageError(f"cannot listen on {where}: the port is in use or the address is not this machine's; "
+                         "give another --port or --host") from None  # fmt: skip
+
+
+def serve(page: gr.Blocks, host: str, port: int, files: Path, on_start: Callable[[str], None]) -> None:
+    """Serve ``page`` until interrupted (Ctrl-C), telling ``on_start`` its address once it listens; the
+    files it may send are those under ``files`` (the requests' folder)."""
     theme = gr.themes.Default(font=FONTS, font_mono=MONO)
     try:
-        _, url, _ = page.launch(
+        _, url, _ = listen(
+            page,
             server_name=host,
             server_port=port,
             share=False,
@@ -124,7 +136,7 @@ def serve(page: gr.Blocks, host: str, port: int, workspace: Workspace, on_start:
             pwa=False,
             enable_monitoring=False,
             footer_links=[],
-            allowed_paths=[str(workspace.root)],
+            allowed_paths=[str(files)],
             theme=theme,
             quiet=True,
             prevent_thread_lock=True,
@@ -133,4 +145,3 @@ def serve(page: gr.Blocks, host: str, port: int, workspace: Workspace, on_start:
         page.block_thread()
     finally:
         page.close()
-        workspace.close()
