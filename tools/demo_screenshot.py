@@ -13,6 +13,7 @@ does (``tests/demo/browser.py``, whose helpers it uses).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +39,12 @@ def photo_of_a_person(folder: Path, frame: int = 40) -> Path:
     return path
 
 
+def halfway(bar: str) -> bool:
+    """Whether the bar over the result says personalization is half done (``10/20 steps``) or more."""
+    steps = re.search(r"(\d+)/(\d+) steps", bar)
+    return steps is not None and "personalizing" in bar and 2 * int(steps[1]) >= int(steps[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "demo.png")
@@ -50,8 +57,7 @@ def main() -> None:
         server = ["--port", str(free_port())]
         with demo_server(server, {}, folder / "server.log") as url, chromium(1400, 1900) as browser:
             submit(browser, url, [photo], dance=args.dance)
-            wait_for(browser, lambda: "personalizing" in browser.find_element(By.ID, "result").text, 300)
-            wait_for(browser, lambda: "50.0%" in browser.find_element(By.ID, "result").text, 60)  # well on its way
+            wait_for(browser, lambda: halfway(browser.find_element(By.ID, "result").text), 300)
             browser.save_screenshot(str(args.progress_out))
             print(wait_for(browser, lambda: answer(browser), 600))
             browser.save_screenshot(str(args.out))

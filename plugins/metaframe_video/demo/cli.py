@@ -1,16 +1,15 @@
 """``metaframe demo``: a local web page that retargets an uploaded dance (:mod:`.page`, :mod:`.jobs`).
 
-Without ``--init`` it uses the pretrained Pose2Im that ships with metaframe, made once into a run folder
-in the metaframe cache by ``metaframe run pretrain ... --meta-iterations 0`` (which trains nothing). The
-page's work goes to one temporary folder (Gradio's uploads included), removed when the server stops.
+Without ``--init`` it uses the pretrained Pose2Im that ships with metaframe, written at each start into
+the server's folder as a run folder by ``metaframe run pretrain ... --meta-iterations 0`` (which trains
+nothing). The page's work goes to that one temporary folder (Gradio's uploads included), removed when the
+server stops.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +18,8 @@ import typer
 from metaframe.api import UsageError, run, say, trained_setup
 from metaframe_video.dataset import read_index
 from metaframe_video.retarget.cli import DeviceOption
-from metaframe_video.synthetic.world import cache_root, dataset_folder
+from metaframe_video.retarget.render import check_capabilities
+from metaframe_video.synthetic.world import dataset_folder
 
 HOST_HELP = "The address to listen on: 127.0.0.1 (this machine only) unless you mean to share the page."
 INIT_HELP = "The run folder of the model to use (default: the pretrained Pose2Im shipped with metaframe)."
@@ -40,32 +40,31 @@ def demo_command(
     runs `metaframe retarget`'s code on this machine; nothing is sent anywhere. Ctrl-C stops it."""
     if importlib.util.find_spec("gradio") is None:
         raise UsageError('metaframe demo needs the demo extra: pip install "metaframe[demo]" (or -e ".[demo]")')
-    folder = init if init is not None else shipped_model_run()
-    setup = trained_setup(folder, {"device": device})  # refuses a folder that holds no run, in one line
-    dances = built_in_dances(setup.sampler)
     from metaframe_video.demo.jobs import Limits, Workspace  # noqa: PLC0415 - PyAV only for this command
 
     workspace = Workspace(Path(tempfile.mkdtemp(prefix="metaframe-demo-")))
     try:
+        folder = init if init is not None else shipped_model_run(workspace.root / "shipped-pose2im")
+        setup = trained_setup(folder, {"device": device})  # refuses a folder that holds no run, in one line
+        config = setup.config
+        check_capabilities(config.model, setup.model, config.task, setup.sampler)  # before serving
+        dances = built_in_dances(setup.sampler)
         os.environ["GRADIO_TEMP_DIR"] = str(workspace.root / "uploads")  # before Gradio is imported: uploads too
         from metaframe_video.demo import page  # noqa: PLC0415 - Gradio only for this command
 
-        settings = setup.config.settings
-        built = page.build_page(Limits(folder, max_frames, device), workspace, dances, settings.k, settings.t)
+        settings = config.settings
+        model = f"the run `{init}`" if init is not None else "the pretrained Pose2Im shipped with metaframe"
+        built = page.build_page(Limits(folder, max_frames, device), workspace, model, dances, settings.k, settings.t)
         started = lambda url: say(f"metaframe demo: open {url} (Ctrl-C stops it)")  # noqa: E731
         page.serve(built, host, port, workspace.root, on_start=started)
     finally:
         workspace.close()
 
 
-def shipped_model_run() -> Path:
-    """The run folder of the shipped pretrained Pose2Im, made the first time (a run of 0 meta-iterations)."""
-    folder = cache_root() / "demo" / "shipped-pose2im"
-    record = folder / "run.json"
-    if record.is_file() and json.loads(record.read_text()).get("status") == "finished":
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)  # a first start that was stopped: make it again
-    say(f"metaframe demo: first start, writing the shipped pretrained model as a run folder in {folder}")
+def shipped_model_run(folder: Path) -> Path:
+    """The shipped pretrained Pose2Im as a run folder at ``folder``: a run of 0 meta-iterations (it trains
+    nothing; about 10 s, for its closing sample). Made at each start, so it is always the installed weights."""
+    say("metaframe demo: writing the shipped pretrained model as a run folder (a run of 0 meta-iterations)")
     run("pretrain", **SHIPPED, meta_iterations=0, out=folder, show_progress=True)
     return folder
 

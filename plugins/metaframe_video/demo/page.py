@@ -24,17 +24,18 @@ ABOUT = """# metaframe: retarget a dance
 Give the **target** person (one photo, several photos or a short clip) and the **source** motion (a video,
 or one of the built-in synthetic dances). The model is personalized to the person from K of their frames
 for T steps, then draws every frame of the source's motion as them. Everything runs on this machine.
-Model: `{init}`."""
+Model: {model}."""
 STAGES = {"personalize": ("personalizing to the target", "steps"), "render": ("rendering", "frames")}
 FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # the browser's own: no request for a web font
 MONO = ["ui-monospace", "monospace"]
 CACHE_CLEANING = (600, 3600)  # seconds: every 10 minutes, Gradio removes the files it holds over an hour old
 
 
-def build_page(limits: Limits, workspace: Workspace, dances: list[str], k: int, t: int) -> gr.Blocks:
-    """The page: inputs, the Retarget button, and the outputs it fills (or a message saying what to fix)."""
+def build_page(limits: Limits, workspace: Workspace, model: str, dances: list[str], k: int, t: int) -> gr.Blocks:
+    """The page: inputs, the Retarget button, and the outputs it fills (or a message saying what to fix);
+    ``model`` says which model, in words."""
     with gr.Blocks(title="metaframe demo", analytics_enabled=False, delete_cache=CACHE_CLEANING) as page:
-        gr.Markdown(ABOUT.format(init=limits.init))
+        gr.Markdown(ABOUT.format(model=model))
         with gr.Row():
             with gr.Column():
                 target = gr.File(
