@@ -38,6 +38,12 @@ def test_several_photos_are_one_target_and_a_built_in_dance_is_the_source(tiny_r
     assert sorted(p.name for p in (tmp_path / "target-photos").iterdir()) == ["photo_000.png", "photo_001.png"]
 
 
+def test_a_clip_of_the_target_gives_k_frames_spread_over_it(tiny_run, uploads, tmp_path):
+    made = run_request(Request([uploads["clip"]], None, "eval-001", k=3, t=1), Limits(tiny_run, 30), tmp_path)
+    assert made.summary["k"] == 3 and made.frames == 24
+    assert made.target_sheet is not None and made.target_sheet.is_file()
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [
