@@ -61,6 +61,7 @@ from metaframe.protocols import (
     batch_to,
 )
 from metaframe.quantize import to_uint8
+from metaframe.references import reference
 from metaframe.registry import Entry
 from metaframe.runs import RunResult, run
 from metaframe.scoring import Personalize
@@ -106,6 +107,7 @@ __all__ = [
     # driving the engine
     "RunResult",
     "run",
+    "reference",
     # personalization
     "Personalize",
     "Setup",

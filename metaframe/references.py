@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from metaframe.errors import UsageError
 from metaframe.factories import ReferenceFactory
-from metaframe.plugins import Plugins
+from metaframe.plugins import Plugins, get_plugins
 from metaframe.protocols import Batch, Capability, TaskModel
 
 Reference = ReferenceFactory
@@ -21,6 +21,12 @@ Reference = ReferenceFactory
 def references(plugins: Plugins) -> dict[str, Reference]:
     """Every registered reference by name, in the order the plugins registered them."""
     return {entry.name: entry.factory for entry in plugins.references}
+
+
+def reference(name: str, plugins: Plugins | None = None) -> Reference:
+    """The registered reference ``name``, for a plugin's command that draws what it predicts beside a
+    learned model's output; an unknown name is a :class:`UsageError` suggesting close ones."""
+    return (plugins or get_plugins()).references.get(name).factory
 
 
 def check_reference(name: str, model_name: str, model: TaskModel, batch: Batch, plugins: Plugins) -> Reference:

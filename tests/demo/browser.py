@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -134,5 +135,6 @@ def requested_hosts(browser: WebDriver) -> set[str]:
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             address = message["params"]["request"]["url"]
-            hosts.add(address.split("/")[2] if "://" in address else address.split(":")[0])
+            parts = urlsplit(address)
+            hosts.add(parts.netloc or parts.scheme)  # data: and blob: addresses are the page's own
     return hosts

@@ -46,7 +46,8 @@ def test_the_page_retargets_an_upload_and_says_what_is_wrong_with_a_bad_one(tiny
         video = tmp_path / "result.mp4"
         urllib.request.urlretrieve(result_url(browser), video)
         with av.open(str(video)) as container:
-            assert sum(1 for _ in container.decode(video=0)) == CLIP_FRAMES
+            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        assert len(frames) == CLIP_FRAMES and frames[0].shape == (32, 64, 3)  # the result | the warp (ticked)
         browser.save_screenshot(str(tmp_path / "page.png"))
         hosts = requested_hosts(browser)
         assert hosts and all(host.split(":")[0] in ("127.0.0.1", "data", "blob") for host in hosts), hosts

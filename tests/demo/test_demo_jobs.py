@@ -21,10 +21,11 @@ def frame_count(path) -> int:
 
 def test_a_photo_and_an_uploaded_clip_give_a_video_of_the_clips_frames(tiny_run, uploads, tmp_path):
     told = []
-    request = Request([uploads["photo"]], uploads["clip"], "eval-000", k=5, t=2)
+    request = Request([uploads["photo"]], uploads["clip"], "eval-000", k=5, t=2, beside="warp")
     made = run_request(request, Limits(tiny_run, max_frames=30), tmp_path, lambda *seen: told.append(seen))
     assert made.frames == frame_count(made.video) == CLIP_FRAMES  # the uploaded clip wins over the dance
     assert made.summary["k"] == 1  # one photo: K = 1 whatever was asked
+    assert made.summary["beside"] == "warp" and made.summary["width"] == 2 * made.summary["height"]
     assert made.contact_sheet.is_file() and made.target_sheet is not None and made.target_sheet.is_file()
     assert ("personalize", 2, 2) in told and told[-1] == ("render", CLIP_FRAMES, CLIP_FRAMES)
     assert (tmp_path / "prepared").is_dir() and len(list((tmp_path / "prepared").iterdir())) == 2  # not the cache

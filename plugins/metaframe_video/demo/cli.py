@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from metaframe.api import UsageError, run, say, trained_setup
+from metaframe.api import UsageError, reference, run, say, trained_setup
 from metaframe_video.dataset import read_index
 from metaframe_video.retarget.cli import DeviceOption
 from metaframe_video.retarget.render import check_capabilities
@@ -24,6 +24,7 @@ from metaframe_video.synthetic.world import dataset_folder
 HOST_HELP = "The address to listen on: 127.0.0.1 (this machine only) unless you mean to share the page."
 INIT_HELP = "The run folder of the model to use (default: the pretrained Pose2Im shipped with metaframe)."
 MAX_FRAMES_HELP = "The longest video (target or source) a request may give, in frames; longer ones are refused."
+WARP = "warp"  # the predictor that learns nothing the page offers to draw beside the result
 SHIPPED = {"model": "pose2im", "task": "video-shot", "overrides": ["model.init=pretrained"]}
 
 
@@ -54,7 +55,8 @@ def demo_command(
 
         settings = config.settings
         model = f"the run `{init}`" if init is not None else "the pretrained Pose2Im shipped with metaframe"
-        built = page.build_page(Limits(folder, max_frames, device), workspace, model, dances, settings.k, settings.t)
+        limits = Limits(folder, max_frames, device)
+        built = page.build_page(limits, workspace, model, dances, settings.k, settings.t, installed(WARP))
         started = lambda url: say(f"metaframe demo: open {url} (Ctrl-C stops it)")  # noqa: E731
         page.serve(built, host, port, workspace.root, on_start=started)
     finally:
@@ -67,6 +69,15 @@ def shipped_model_run(folder: Path) -> Path:
     say("metaframe demo: writing the shipped pretrained model as a run folder (a run of 0 meta-iterations)")
     run("pretrain", **SHIPPED, meta_iterations=0, out=folder, show_progress=True)
     return folder
+
+
+def installed(name: str) -> str | None:
+    """``name`` if a plugin registers that reference (pose2im registers ``warp``), else None."""
+    try:
+        reference(name)
+    except UsageError:
+        return None
+    return name
 
 
 def built_in_dances(sampler: object) -> list[str]:

@@ -42,13 +42,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class Request:
-    """What the page sends: the target's files, the source (an uploaded video or a built-in dance), K and T."""
+    """What the page sends: the target's files, the source (an uploaded video or a built-in dance), K and T,
+    and the reference to draw beside the result (None: none)."""
 
     target: Sequence[Path]
     source: Path | None
     dance: str | None
     k: int
     t: int
+    beside: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ class Workspace:
 
 
 def run_request(request: Request, limits: Limits, folder: Path, on_progress: Progress | None = None) -> Retargeted:
-    """Check and lay out ``request``'s footage in ``folder``, then retarget it: the MP4 (result only), its
+    """Check and lay out ``request``'s footage in ``folder``, then retarget it: the MP4 (the result, and what
+    is beside it), its
     contact sheet (source | pose | result) and the target's sheet (its frames with the skeletons found).
     K is at most the target's frame count: one photo personalizes on K = 1."""
     target, frames = lay_out_target(request.target, folder, limits)
@@ -170,6 +173,7 @@ def run_request(request: Request, limits: Limits, folder: Path, on_progress: Pro
             max_frames=limits.max_frames,
             device=limits.device,
             on_progress=on_progress,
+            beside=request.beside,
         )
 
 

@@ -31,9 +31,11 @@ MONO = ["ui-monospace", "monospace"]
 CACHE_CLEANING = (600, 3600)  # seconds: every 10 minutes, Gradio removes the files it holds over an hour old
 
 
-def build_page(limits: Limits, workspace: Workspace, model: str, dances: list[str], k: int, t: int) -> gr.Blocks:
+def build_page(
+    limits: Limits, workspace: Workspace, model: str, dances: list[str], k: int, t: int, beside: str | None
+) -> gr.Blocks:
     """The page: inputs, the Retarget button, and the outputs it fills (or a message saying what to fix);
-    ``model`` says which model, in words."""
+    ``model`` says which model, in words; ``beside``, the reference a box offers to draw beside the result."""
     with gr.Blocks(title="metaframe demo", analytics_enabled=False, delete_cache=CACHE_CLEANING) as page:
         gr.Markdown(ABOUT.format(model=model))
         with gr.Row():
@@ -59,6 +61,13 @@ def build_page(limits: Limits, workspace: Workspace, model: str, dances: list[st
                     1, max(20, k), value=k, step=1, label="K: target frames to personalize on (at most those given)"
                 )
                 t_slider = gr.Slider(1, max(100, t), value=t, step=1, label="T: personalization steps")
+                compare = gr.Checkbox(
+                    value=beside is not None,
+                    visible=beside is not None,
+                    label=f"Draw the {beside} beside the result: it learns nothing (the target's own frames moved "
+                    "part by part onto each pose), so you see what the model adds",
+                    elem_id="beside",
+                )
                 go = gr.Button("Retarget", variant="primary", elem_id="go")
             with gr.Column():
                 status = gr.Markdown(elem_id="status")
@@ -72,9 +81,10 @@ def build_page(limits: Limits, workspace: Workspace, model: str, dances: list[st
                     height=160,
                 )
 
-        def answer(files: list[str] | None, clip: str | None, chosen: str | None, k: float, t: float,
+        def answer(files: list[str] | None, clip: str | None, chosen: str | None, k: float, t: float, ticked: bool,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # fmt: skip
-            request = Request([Path(f) for f in files or []], Path(clip) if clip else None, chosen, int(k), int(t))
+            given = Path(clip) if clip else None
+            request = Request([Path(f) for f in files or []], given, chosen, int(k), int(t), beside if ticked else None)
 
             def tell(stage: str, done: int, total: int) -> None:
                 what, unit = STAGES.get(stage, (stage, "steps"))
@@ -92,12 +102,15 @@ def build_page(limits: Limits, workspace: Workspace, model: str, dances: list[st
                 f"**Done:** {made.frames} frames at {made.fps:g} fps; personalized on K = {made.summary['k']} "
                 f"in {made.personalization_seconds:.1f} s, rendered at {made.rendering_fps:.1f} frames/s."
             )
-            results = (str(made.video), str(made.video), str(made.contact_sheet), optional(made.target_sheet))
+            also = "" if request.beside is None else f" | {request.beside}"
+            played = gr.update(value=str(made.video), label=f"Result{also} (learns nothing)" if also else "Result")
+            drawn = gr.update(value=str(made.contact_sheet), label=f"source | pose | result{also}")
+            results = (played, str(made.video), drawn, optional(made.target_sheet))
             return said, *results, gr.update(), gr.update()  # the uploads stay, for another try
 
         go.click(
             answer,
-            inputs=[target, source, dance, k_slider, t_slider],
+            inputs=[target, source, dance, k_slider, t_slider, compare],
             outputs=[status, video, download, sheet, skeletons, target, source],
             show_progress_on=[video],
             concurrency_limit=1,

@@ -25,6 +25,10 @@ OUT_HELP = (
 KEYPOINTS_HELP = "A folder of keypoint files another tool wrote (one per frame), used instead of estimating the poses."
 K_HELP = "Target frames to personalize on (default: the run's K, or all the target has if fewer)."
 SEED_HELP = "Seeds personalization: equal seeds give equal results on the CPU (default: the run's seed)."
+BESIDE_HELP = (
+    "Also draw each frame with this predictor that learns nothing (e.g. warp: the target's frames moved part "
+    "by part onto the pose), beside the result, to see what the model adds."
+)
 PERSON_HELP = "Who to follow when several people are in view: 'largest' or N (0 = the leftmost)."
 # the options the core's commands share (metaframe.cli.options), written again: a plugin reads only metaframe.api
 DEVICE_HELP = "Where to compute: auto (CUDA when present), cpu, cuda or cuda:N."
@@ -55,6 +59,7 @@ def retarget_command(
     target_person: str = typer.Option("largest", "--target-person", help=PERSON_HELP),
     source_person: str = typer.Option("largest", "--source-person", help=PERSON_HELP),
     seed: Annotated[int | None, number_option("--seed", SEED_HELP, minimum=None)] = None,
+    beside: str = typer.Option(None, "--beside", metavar="REFERENCE", help=BESIDE_HELP),
     device: DeviceOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -81,6 +86,7 @@ def retarget_command(
         seed=seed,
         device=device,
         show_progress=not quiet,
+        beside=beside,
     )
     emit(json.dumps(made.summary, indent=2))
     say(f"wrote {made.video}: {made.frames} frames at {made.fps:g} fps; look at {made.contact_sheet}")

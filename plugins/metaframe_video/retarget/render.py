@@ -46,9 +46,25 @@ GAP, GAP_COLOUR, TITLE_HEIGHT = 2, 40, 14
 
 
 @dataclass(frozen=True)
+class Beside:
+    """A predictor that learns nothing, drawn beside the result (a registered reference, e.g. ``warp``):
+    its name titles its panel; it predicts each frame from the target's ``support`` alone."""
+
+    name: str
+    predict: Callable[[Batch, Batch], Tensor]
+    support: Batch
+
+    def frames(self, poses: Batch) -> np.ndarray:
+        """What it draws for ``poses`` (uint8 B×H×W×3)."""
+        with torch.no_grad():
+            return to_uint8(self.predict(self.support, poses)).numpy()
+
+
+@dataclass(frozen=True)
 class RetargetPlan:
-    """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write;
-    ``on_progress(stage, done, total)`` is told the progress of ``personalize`` and ``render``."""
+    """How to personalize (T ``steps`` on ``schedule``, torch seeded with ``seed``) and what to write (with
+    ``beside``, a panel more: what it draws); ``on_progress(stage, done, total)`` is told the progress of
+    ``personalize`` and ``render``."""
 
     steps: int
     schedule: str = "hold-then-decay"
@@ -56,6 +72,7 @@ class RetargetPlan:
     side_by_side: bool = False
     show_progress: bool = True
     on_progress: Callable[[str, int, int], None] | None = None
+    beside: Beside | None = None
 
 
 def check_capabilities(model_name: str, model: TaskModel, task_name: str, sampler: TaskSampler) -> None:
@@ -90,7 +107,8 @@ def personalize_and_render(
     atomic_write(out, lambda tmp: rendered.append(render_video(tmp, model, motion, plan)))
     result = rendered[0]
     sheet = out.with_suffix(".png")
-    write_png(sheet, contact_sheet(result.sheet))
+    titles = SHEET_TITLES + ((plan.beside.name,) if plan.beside else ())
+    write_png(sheet, contact_sheet(result.sheet, titles))
     target_sheet = None
     if target_pictures is not None:
         target_sheet = out.with_name(f"{out.stem}-target.png")
@@ -105,6 +123,7 @@ def personalize_and_render(
         "width": result.width,
         "height": result.height,
         "side_by_side": plan.side_by_side,
+        "beside": plan.beside.name if plan.beside else None,
         "k": batch_size(support),
         "t": plan.steps,
         "personalization_seconds": round(personalization_seconds, 3),
@@ -211,24 +230,26 @@ def render_video(path: Path, model: TaskModel, motion: Motion, plan: RetargetPla
                 result = to_uint8(model.render(batch_to(motion.poses(start, stop), model.device))).numpy()
             rendered.model_seconds += time.perf_counter() - tick
             source, pose = (picture.numpy() for picture in motion.pictures(start, stop))
-            frames = np.concatenate([source, pose, result], axis=2) if plan.side_by_side else result
+            other = [plan.beside.frames(motion.poses(start, stop))] if plan.beside else []
+            frames = np.concatenate([*([source, pose] if plan.side_by_side else []), result, *other], axis=2)
             writer.write(frames)
             rendered.measure("result", result)
             rendered.measure("source", source)
-            rendered.sheet += [[source[i], pose[i], result[i]] for i in range(stop - start) if start + i in rows]
+            panels = [source, pose, result, *other]
+            rendered.sheet += [[panel[i] for panel in panels] for i in range(stop - start) if start + i in rows]
             stage.advance(stop - start)
     rendered.seconds = time.perf_counter() - started
     rendered.frames, rendered.height, rendered.width = writer.frames, frames.shape[1], frames.shape[2]
     return rendered
 
 
-def contact_sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """Titled columns source | pose | result, one row per frame, with thin dark gaps between panels."""
+def contact_sheet(rows: list[list[np.ndarray]], titles: tuple[str, ...] = SHEET_TITLES) -> np.ndarray:
+    """Titled columns (source | pose | result, and what is beside), one row per frame, with thin dark gaps."""
     side = rows[0][0].shape[0]
-    width = len(SHEET_TITLES) * side + (len(SHEET_TITLES) - 1) * GAP
+    width = len(titles) * side + (len(titles) - 1) * GAP
     title = Image.new("RGB", (width, TITLE_HEIGHT), (GAP_COLOUR,) * 3)
     draw = ImageDraw.Draw(title)
-    for i, text in enumerate(SHEET_TITLES):
+    for i, text in enumerate(titles):
         draw.text((i * (side + GAP) + (side - draw.textlength(text)) / 2, 1), text, fill=(235, 235, 235))
     pieces = [np.asarray(title)]
     for row in rows:

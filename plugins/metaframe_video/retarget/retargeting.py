@@ -21,11 +21,12 @@ from metaframe.api import (
     batch_size,
     check_counts,
     personalizer,
+    reference,
     say,
     trained_setup,
 )
 from metaframe_video.retarget.contract import Footage, FootageReader, TargetPictures
-from metaframe_video.retarget.render import RetargetPlan, check_capabilities, personalize_and_render
+from metaframe_video.retarget.render import Beside, RetargetPlan, check_capabilities, personalize_and_render
 from metaframe_video.videofile import check_video_output
 
 
@@ -77,6 +78,7 @@ def retarget(
     device: str | None = None,
     show_progress: bool = False,
     on_progress: Callable[[str, int, int], None] | None = None,
+    beside: str | None = None,
     plugins: Plugins | None = None,
 ) -> Retargeted:
     """Personalize the model of the run folder ``init`` to the ``target`` person from K frames (or one
@@ -89,6 +91,8 @@ def retarget(
     :param target_person: who to follow when several people are in view: ``"largest"`` or N (0 = leftmost).
     :param on_progress: called ``(stage, done, total)`` as stages ``personalize`` (T steps) and ``render``
         (one per source frame) start and advance, e.g. to drive a web page's progress bar.
+    :param beside: a registered reference (a predictor that learns nothing, e.g. ``warp``) to draw beside
+        the result, from the same target frames: a panel more in the video and the contact sheet.
     :raises UsageError: whatever the command line would refuse, with the line it prints.
     """
     check_counts(k=k, t=t, max_frames=max_frames)
@@ -99,6 +103,7 @@ def retarget(
     motion_from = Footage(source, as_path(source_keypoints), str(source_person), max_frames)
     video = Path(out) if out is not None else default_out(goal, motion_from)
     check_video_output(video)
+    predict = reference(beside, plugins) if beside else None  # an unknown name is refused before any work
     folder = Path(init)
     setup = trained_setup(folder, {"k": k, "t": t, "seed": seed, "device": device}, plugins)  # footage: the data
     config = setup.config
@@ -109,7 +114,12 @@ def retarget(
     motion = reader.source_motion(motion_from, goal, smooth=smooth, normalize=normalize)
     settings = config.settings
     say(f"retargeting {target} onto {source}'s motion ({len(motion)} frames), K={batch_size(support)}, T={settings.t}")
-    plan = RetargetPlan(settings.t, settings.inner_schedule, settings.seed, side_by_side, show_progress, on_progress)
+    drawn_beside = Beside(str(beside), predict, support) if predict is not None else None
+    if drawn_beside is not None:
+        drawn_beside.frames(motion.poses(0, 1))  # refuses, in one line, batches it cannot read
+    plan = RetargetPlan(
+        settings.t, settings.inner_schedule, settings.seed, side_by_side, show_progress, on_progress, drawn_beside
+    )
     about = {"init": str(folder), "algorithm": config.algorithm, "target": target, "source": source}
     drawn = reader.target_pictures(support) if isinstance(reader, TargetPictures) else None
     summary = personalize_and_render(setup.model, personalize, support, motion, video, plan, about, drawn)
