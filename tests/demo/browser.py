@@ -38,8 +38,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def demo_server(args: list[str], env: dict[str, str], log: Path, start_seconds: float = 600) -> Iterator[str]:
-    """``metaframe demo ARGS`` in a process of its own, until the block ends (then Ctrl-C); yields its address."""
+def demo_server(args: list[str], env: dict[str, str], log: Path, start_seconds: float = 600,
+                stop: signal.Signals = signal.SIGINT) -> Iterator[str]:  # fmt: skip
+    """``metaframe demo ARGS`` in a process of its own, until the block ends (then ``stop``: Ctrl-C's signal);
+    yields its address."""
     command = [sys.executable, "-m", "metaframe", "demo", *args]
     with log.open("w") as written:
         server = subprocess.Popen(command, stdout=written, stderr=subprocess.STDOUT, env={**os.environ, **env})
@@ -51,7 +53,7 @@ def demo_server(args: list[str], env: dict[str, str], log: Path, start_seconds: 
             time.sleep(0.2)
         yield found.group(1)
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(stop)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -7,6 +7,7 @@ makes goes to the server on this machine. Run on purpose (``pytest -m browser``;
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -76,4 +77,13 @@ def test_a_port_in_use_is_one_line_and_leaves_no_folder(tiny_run, tmp_path):
         f"error: cannot listen on 127.0.0.1:{port}: the port is in use or the address is not this machine's; "
         "give another --port or --host"
     )
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_server_stopped_by_sigterm_removes_its_folder(tiny_run, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args = ["--init", str(tiny_run), "--port", str(free_port())]
+    with demo_server(args, {"TMPDIR": str(scratch)}, tmp_path / "server.log", stop=signal.SIGTERM):
+        assert len(list(scratch.glob("metaframe-demo-*"))) == 1
     assert list(scratch.iterdir()) == []

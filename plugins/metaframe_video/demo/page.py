@@ -8,7 +8,9 @@ process. Requests run one at a time; others wait in the queue, the page showing 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,20 @@ def optional(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
+@contextmanager
+def terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager) stops the server as Ctrl-C does, so its folder is removed."""
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def listen(page: gr.Blocks, **options: Any) -> tuple[Any, str, str]:
     """``page.launch(**options)``; a port in use or an address this machine does not have is one line."""
     try:
@@ -156,6 +172,7 @@ def serve(page: gr.Blocks, host: str, port: int, files: Path, on_start: Callable
             prevent_thread_lock=True,
         )
         on_start(url)
-        page.block_thread()
+        with terminated_as_interrupted():
+            page.block_thread()
     finally:
         page.close()
